@@ -1,0 +1,1 @@
+"""Vectors only: load a sentence-transformers model, and store/search a FAISS index directory."""

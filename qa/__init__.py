@@ -1,0 +1,1 @@
+"""ragqa: find the passages of a document collection that answer a question."""

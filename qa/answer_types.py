@@ -1,0 +1,147 @@
+"""What kind of answer a question asks for, and the candidate spans of that kind in a sentence.
+
+This is the heuristic picker's knowledge: question words map to an answer type (numbers and
+quantities for 多少/几, dates for 何时/哪年, people for 谁, places for 哪里, organisations for
+哪家公司), and each type has patterns or jieba part-of-speech tags that find candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+NUMBER, DATE, PERSON, PLACE, ORG, OTHER = "number", "date", "person", "place", "org", "other"
+
+_NUM = r"(?:[0-9０-９]+(?:[.,．/][0-9０-９]+)*|[零〇一二两三四五六七八九十百千万亿]+(?:点[零〇一二三四五六七八九]+)?)"
+# Measure words and units, longest first so 万平方米 wins over 万.
+_UNITS = sorted(
+    """亩 家 个 元 万元 亿元 千元 美元 万美元 亿美元 平方米 万平方米 平方公里 米 公里 千米 厘米 毫米 吨 万吨 台 栋 人 名 位 项 次 年
+    个月 月 天 日 小时 分钟 秒 岁 倍 种 所 座 辆 件 条 兆瓦 千瓦 瓦 度 层 户 只 款 批 类 部 篇 本 张 块 套 届 期 强 余家 多家
+    万人 亿人 万辆 万台 万个 GW MW kW km m kg % ％""".split(),
+    key=len, reverse=True,
+)
+_UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
+_QUANTITY = re.compile(rf"(?:约|近|超过|逾|达|共|仅)?{_NUM}\s*(?:多|余)?\s*(?:[万亿千百]+)?\s*(?:{_UNIT_RE})?")
+_DATE = re.compile(
+    rf"(?:{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}月{_NUM}[日号]|{_NUM}月(?:份|底|初|中旬|下旬|上旬)?|(?:今|去|明|前)年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}世纪{_NUM}年代|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+\d{1,2})?(?:,?\s+\d{4})?|\b(?:1[5-9]|20)\d{2}\b)"
+)
+_ORG_SUFFIX = re.compile(
+    r"(?:公司|集团|医药|制药|生物|科技|银行|大学|学院|研究院|研究所|中心|实验室|委员会|管理局|协会|基金会|医院|学校|"
+    r"电视台|报社|政府|法院|检察院|部|局|厅|署|社|所|院|厂|馆|Inc\.?|Ltd\.?|Corporation|Company|University|Institute)"
+)
+_PLACE_SUFFIX = re.compile(r"(?:省|市|区|县|镇|乡|村|州|岛|湾|港|园区|新区|高新区|开发区|科学城|山|河|湖)")
+# Characters that end a name run: punctuation and function words that never sit inside a name.
+_NAME_BREAK = re.compile(r"[\s，。、；：！？“”‘’「」『』（）()《》〈〉【】\[\],.;:!?\"']|的|是|在|与|及|对|向|为|由|被|将|把|从|等|了|也|都|于")
+
+
+@dataclass(frozen=True)
+class QuestionType:
+    kind: str
+    unit: str = ""  # the measure word a 多少/几 question asks for (亩 in 占地多少亩), if any
+
+
+_TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (DATE, re.compile(r"何时|什么时候|哪一?年|哪一?天|哪一?月|几月|几号|几日|何年|哪个月|什么时间|哪个时间|\bwhen\b|what (year|date|time)", re.I)),
+    (NUMBER, re.compile(r"多少|几[^乎]|多[大长高重远久深宽厚快]|\bhow (many|much|long|large|big|far|old|tall|high)\b|what (percentage|number)", re.I)),
+    (PERSON, re.compile(r"谁|哪位|何人|什么人|哪些人|叫什么名字|\bwho(m|se)?\b", re.I)),
+    (ORG, re.compile(r"哪[家所]|哪个(公司|机构|企业|单位|部门|大学|学校|医院|组织|集团|银行)|什么(公司|机构|企业|单位|组织)|which (company|firm|organi[sz]ation|institute|university)|what (company|firm|organi[sz]ation)", re.I)),
+    (PLACE, re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(国家|城市|省|地区|地方|区|县|市)|什么地方|哪座|\bwhere\b|which (city|country|province|region)", re.I)),
+]
+_UNIT_AFTER = re.compile(rf"(?:多少|几)\s*({_UNIT_RE})")
+
+
+def question_type(question: str) -> QuestionType:
+    """Classify a question by the answer it asks for."""
+    for kind, pattern in _TYPE_PATTERNS:
+        if pattern.search(question):
+            unit = ""
+            if kind == NUMBER:
+                match = _UNIT_AFTER.search(question)
+                unit = match.group(1) if match else ""
+            return QuestionType(kind, unit)
+    return QuestionType(OTHER)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    fit: float  # how well the span fits the asked type, 0..1
+
+
+def candidates(sentence: str, qtype: QuestionType) -> list[Candidate]:
+    """Spans of the asked type inside a sentence (offsets relative to the sentence)."""
+    if qtype.kind == NUMBER:
+        return _quantities(sentence, qtype.unit)
+    if qtype.kind == DATE:
+        return [Candidate(m.start(), m.end(), 1.0) for m in _DATE.finditer(sentence) if m.group().strip()]
+    if qtype.kind == PERSON:
+        return _tagged(sentence, {"nr", "nrfg", "nrt"}, None)
+    if qtype.kind == PLACE:
+        return _tagged(sentence, {"ns"}, _PLACE_SUFFIX)
+    if qtype.kind == ORG:
+        return _name_runs(sentence, _ORG_SUFFIX) + _tagged(sentence, {"nt"}, None)
+    return []
+
+
+def _quantities(sentence: str, unit: str) -> list[Candidate]:
+    out = []
+    for m in _QUANTITY.finditer(sentence):
+        text = m.group().strip()
+        if not re.search(r"[0-9０-９零〇一二两三四五六七八九十百千万亿]", text) or _DATE.fullmatch(text):
+            continue
+        if re.fullmatch(r"[零〇一二两三四五六七八九十百千万亿]+", text):
+            continue  # a bare Chinese numeral is usually part of a word (一系列, 十亿美金 is kept via its unit)
+        fit = 1.0 if unit and text.endswith(unit) else 0.75 if re.search(rf"(?:{_UNIT_RE})$", text) else 0.5
+        if unit and not text.endswith(unit):
+            fit *= 0.6
+        start = m.start() + (len(m.group()) - len(m.group().lstrip()))
+        out.append(Candidate(start, start + len(text), fit))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _pos(sentence: str) -> tuple[tuple[str, str], ...]:
+    from qa.text import _jieba
+
+    _jieba()
+    import jieba.posseg
+
+    return tuple((w.word, w.flag) for w in jieba.posseg.cut(sentence))
+
+
+def _tagged(sentence: str, flags: set[str], suffix: re.Pattern[str] | None) -> list[Candidate]:
+    """Runs of consecutive tokens with the given tags (a split surname and given name rejoin)."""
+    out: list[Candidate] = []
+    pos = 0
+    run: tuple[int, int] | None = None
+    for word, flag in [*_pos(sentence), ("", "x")]:
+        start, pos = pos, pos + len(word)
+        if flag in flags and len(word.strip()) > 0:
+            run = (run[0], pos) if run and run[1] == start else (start, pos)
+            continue
+        if run and run[1] - run[0] >= 2:
+            out.append(Candidate(run[0], run[1], 0.9))
+        run = None
+    if suffix is not None:
+        out.extend(c for c in _name_runs(sentence, suffix) if all(c.start != o.start or c.end != o.end for o in out))
+    return out
+
+
+def _name_runs(sentence: str, suffix: re.Pattern[str]) -> list[Candidate]:
+    """Stretches between name breaks, cut after their last type suffix (…研究所, …公司, …医药)."""
+    out = []
+    pos = 0
+    for piece in _NAME_BREAK.split(sentence):
+        start = sentence.find(piece, pos) if piece else pos
+        pos = start + len(piece)
+        ends = [m.end() for m in suffix.finditer(piece) if m.start() >= 2]
+        if not ends:
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        text = piece[lead : ends[-1]]
+        if 3 <= len(text) <= 24:
+            out.append(Candidate(start + lead, start + ends[-1], 0.85))
+    return out

@@ -1,0 +1,25 @@
+"""Documents as the corpus reader produces them: titled lists of blocks with source offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph-like run of text; `start`/`end` are code-point offsets into the source text."""
+
+    text: str
+    start: int
+    end: int
+    heading: int = 0  # 1-6 when the source marks it as a heading (Markdown #, HTML <h1>); else 0
+
+
+@dataclass
+class Document:
+    id: str
+    path: str  # relative to the corpus root
+    title: str
+    blocks: list[Block]
+    kind: str = "text"  # text | markdown | html | jsonl
+    line: int | None = None  # line number of a JSONL record

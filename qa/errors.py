@@ -1,0 +1,47 @@
+"""Errors that carry their HTTP status and a machine-readable code.
+
+One handler in the web layer turns them into JSON or HTML; the CLI turns them into one line.
+"""
+
+from __future__ import annotations
+
+
+class RagqaError(Exception):
+    """Base class: a message a user can act on, a stable code and an HTTP status."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(RagqaError):
+    status = 400
+    code = "bad_request"
+
+
+class ModelNotFound(RagqaError):
+    status = 503
+    code = "model_not_found"
+
+
+class IndexUnavailable(RagqaError):
+    """The index is missing, corrupt or was built for another model."""
+
+    status = 503
+    code = "index_unavailable"
+
+
+class ModelMismatch(IndexUnavailable):
+    code = "model_mismatch"
+
+
+class CorpusError(RagqaError):
+    status = 400
+    code = "corpus_error"

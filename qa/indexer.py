@@ -1,0 +1,67 @@
+"""Build an index directory from a corpus folder: passages, vectors, BM25, manifest."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings import index as dense_index
+from embeddings.encoder import Encoder
+from qa.corpus import read_corpus
+from qa.passages import MAX_CHARS, MIN_CHARS, split_passages
+from qa.retrieve import build_bm25, save_bm25
+
+# Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
+CHUNKER_VERSION = 1
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    documents: int
+    passages: int
+    seconds: float
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+
+def chunking_settings(max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS) -> dict[str, int]:
+    return {"version": CHUNKER_VERSION, "max_chars": max_chars, "min_chars": min_chars}
+
+
+def build_index(corpus_dir: str | Path, index_dir: str | Path, encoder: Encoder, progress: bool = False,
+                max_chars: int = MAX_CHARS) -> BuildReport:
+    """Read, split, embed and write atomically; the previous index stays until the new one is complete."""
+    started = time.perf_counter()
+    corpus = read_corpus(corpus_dir)
+    passages = split_passages(corpus.documents, max_chars=max_chars)
+    texts = [p.embedding_text() for p in passages]
+    vectors = encoder.encode_passages(texts, progress=progress)
+    manifest = {
+        "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "prompts": encoder.prompts},
+        "corpus": {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum, "documents": len(corpus.documents)},
+        "chunking": chunking_settings(max_chars),
+    }
+    built = dense_index.build(vectors, [p.to_dict() for p in passages], manifest)
+    bm25 = build_bm25(texts)
+    dense_index.save(built, index_dir, extra=lambda tmp: save_bm25(bm25, tmp))
+    return BuildReport(Path(index_dir), len(corpus.documents), len(passages), time.perf_counter() - started, corpus.skipped)
+
+
+def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:
+    """Why the index must be rebuilt for this corpus and model, or None when it is current."""
+    try:
+        manifest = dense_index.read_manifest(index_dir)
+    except dense_index.IndexUnavailable as exc:
+        return str(exc)
+    if manifest.get("model", {}).get("id") != model_id:
+        return f"index was built with model '{manifest.get('model', {}).get('id')}', not '{model_id}'"
+    if manifest.get("chunking") != chunking_settings(manifest.get("chunking", {}).get("max_chars", MAX_CHARS)):
+        return "passage splitting has changed since the index was built"
+    if manifest.get("corpus", {}).get("checksum") != read_corpus(corpus_dir).checksum:
+        return "the corpus has changed since the index was built"
+    return None

@@ -1,0 +1,163 @@
+"""The question-answering pipeline every entry point shares: retrieve, read, highlight.
+
+`Pipeline.ask(q)` is `Pipeline.ask_many([q])[0]`; the web API, the chat page, the CLI and the
+evaluation all go through `ask_many`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from embeddings import index as dense_index
+from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
+from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
+from qa.passages import Passage
+from qa.reader import HeuristicReader, Reader
+from qa.retrieve import Retriever, load_bm25
+from qa.spans import Highlight, passage_highlights
+from qa.text import query_terms
+
+MAX_QUESTION_CHARS = 512
+MAX_TOP_K = 20
+DEFAULT_TOP_K = 5
+# Below this reader confidence the corpus is taken not to hold the answer (calibrated on the
+# shipped corpus's labelled questions: answerable ones score above 0.45, unanswerable below 0.3).
+ANSWER_THRESHOLD = 0.38
+
+
+@dataclass
+class Answer:
+    text: str
+    passage_id: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class PassageResult:
+    passage: Passage
+    score: float
+    highlights: list[Highlight]
+
+
+@dataclass
+class Result:
+    question: str
+    answer: Answer | None
+    passages: list[PassageResult]
+    took_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `POST /api/ask`."""
+        return {
+            "question": self.question,
+            "answer": None if self.answer is None else {
+                "text": self.answer.text, "passage_id": self.answer.passage_id, "start": self.answer.start,
+                "end": self.answer.end, "score": round(self.answer.score, 4),
+            },
+            "passages": [
+                {
+                    "id": r.passage.id, "doc": r.passage.doc, "title": r.passage.title, "section": r.passage.section,
+                    "kind": r.passage.kind, "source": {"path": r.passage.path, "start": r.passage.start, "end": r.passage.end},
+                    "text": r.passage.text, "score": round(r.score, 6), "highlights": [h.to_dict() for h in r.highlights],
+                }
+                for r in self.passages
+            ],
+            "took_ms": round(self.took_ms, 2),
+        }
+
+
+def check_question(question: Any) -> str:
+    """Validate a question as every entry point must; return it stripped."""
+    if not isinstance(question, str):
+        raise BadRequest("'question' must be a string", code="invalid_question")
+    stripped = question.strip()
+    if not stripped:
+        raise BadRequest("the question is empty; type a question", code="empty_question")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        raise BadRequest(f"the question is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long")
+    return stripped
+
+
+def check_top_k(top_k: Any) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, int):
+        raise BadRequest("'top_k' must be an integer", code="invalid_top_k")
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise BadRequest(f"'top_k' must be between 1 and {MAX_TOP_K}", code="invalid_top_k")
+    return top_k
+
+
+class Pipeline:
+    """Encoder + index + retriever + reader; built once, asked many times."""
+
+    def __init__(self, encoder: Encoder, dense: dense_index.DenseIndex, retriever: Retriever, reader: Reader,
+                 index_dir: Path | None = None, threshold: float = ANSWER_THRESHOLD) -> None:
+        self.encoder = encoder
+        self.dense = dense
+        self.passages = [Passage.from_dict(r) for r in dense.records]
+        self.retriever = retriever
+        self.reader = reader
+        self.index_dir = index_dir
+        self.threshold = threshold
+
+    @classmethod
+    def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None) -> "Pipeline":
+        """Load the model (unless given) and the index, refusing an index of another model."""
+        index_dir = Path(index_dir)
+        try:
+            manifest = dense_index.read_manifest(index_dir)
+            if encoder is None:
+                encoder = load_encoder(model or manifest.get("model", {}).get("id"))
+            dense = dense_index.load(index_dir, encoder.model_id, encoder.fingerprint)
+            bm25 = load_bm25(index_dir)
+        except dense_index.ModelMismatch as exc:
+            raise ModelMismatch(str(exc)) from exc
+        except dense_index.IndexUnavailable as exc:
+            raise IndexUnavailable(str(exc)) from exc
+        except ModelUnavailable as exc:
+            raise ModelNotFound(str(exc)) from exc
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
+        retriever = Retriever(dense, bm25)
+        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf), index_dir)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "model": self.encoder.model_id,
+            "passages": len(self.passages),
+            "built_at": self.dense.manifest.get("built_at"),
+            "index": str(self.index_dir) if self.index_dir else None,
+        }
+
+    def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Result:
+        return self.ask_many([question], top_k)[0]
+
+    def ask_many(self, questions: Sequence[str], top_k: int = DEFAULT_TOP_K) -> list[Result]:
+        """Answer a batch of questions: one encoder call, one BM25 call, one reader call."""
+        started = time.perf_counter()
+        questions = [check_question(q) for q in questions]
+        top_k = check_top_k(top_k)
+        vectors = self.encoder.encode_queries(questions)
+        hits = self.retriever.search_many(questions, vectors, top_k)
+        texts = [[self.passages[h.row].text for h in hs] for hs in hits]
+        readings = self.reader.read_many(questions, texts)
+        took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
+        results = []
+        for question, hs, rs in zip(questions, hits, readings):
+            terms = query_terms(question)
+            rows = []
+            best: Answer | None = None
+            for hit, reading in zip(hs, rs):
+                passage = self.passages[hit.row]
+                # A span below the threshold is not an answer, so it is not painted as one.
+                answer = reading.answer if reading.score >= self.threshold else None
+                rows.append(PassageResult(passage, hit.score, passage_highlights(passage.text, answer, reading.sentence, terms)))
+                if answer and (best is None or reading.score > best.score):
+                    s, e = reading.answer
+                    best = Answer(passage.text[s:e], passage.id, s, e, reading.score)
+            results.append(Result(question, best, rows, took_ms))
+        return results
