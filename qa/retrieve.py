@@ -6,6 +6,7 @@ retrievers, which matters because BM25 scores are unbounded and corpus-dependent
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ def build_bm25(texts: Sequence[str]) -> "bm25s.BM25":
     """Index texts for BM25 with the same tokenizer the questions will use."""
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to stderr
     retriever = bm25s.BM25()
     retriever.index([index_tokens(t) for t in texts], show_progress=False)
     return retriever

@@ -1,0 +1,125 @@
+"""The `ragqa` command: build an index, serve it, ask it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from qa.config import Settings
+from qa.errors import RagqaError
+
+_settings = Settings.from_env()
+
+
+class _Group(click.Group):
+    """Turn library errors into one readable line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagqaError as exc:
+            raise click.ClickException(exc.message) from exc
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="ragqa")
+def main() -> None:
+    """ragqa: find the passages of a document collection that answer a question."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _encoder(model: str | None):  # type: ignore[no-untyped-def]
+    from embeddings.encoder import ModelUnavailable, load_encoder
+    from qa.errors import ModelNotFound
+
+    try:
+        return load_encoder(model, allow_download=_settings.allow_download)
+    except ModelUnavailable as exc:
+        raise ModelNotFound(str(exc)) from exc
+
+
+@main.command()
+@click.option("--corpus", "corpus_dir", default=_settings.corpus_dir, show_default=True, help="Folder of documents (RAGQA_CORPUS).")
+@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory to write (RAGQA_INDEX).")
+@click.option("--model", default=_settings.model, help="Embedding model: alias, folder or name (RAGQA_MODEL). [default: m3e-small]")
+@click.option("--if-stale", is_flag=True, help="Only rebuild when the corpus, model or splitting changed.")
+def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool) -> None:
+    """Build the search index of a corpus folder (atomically replacing the old one)."""
+    from embeddings.encoder import DEFAULT_MODEL
+    from qa.indexer import build_index, stale_reason
+
+    if if_stale:
+        reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
+        if reason is None:
+            click.echo(f"index at {index_dir} is up to date")
+            return
+        click.echo(f"rebuilding index: {reason}")
+    encoder = _encoder(model)
+    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty())
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped}", err=True)
+    if report.passages == 0:
+        click.echo(f"warning: no passages found in {corpus_dir}", err=True)
+    click.echo(
+        f"indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
+        f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir}"
+    )
+
+
+@main.command()
+@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory (RAGQA_INDEX).")
+@click.option("--model", default=_settings.model, help="Embedding model; must match the index (RAGQA_MODEL).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds before a stuck worker is restarted.")
+def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int) -> None:
+    """Serve the chat page and the JSON API with gunicorn."""
+    from embeddings.index import IndexUnavailable, check_model, read_manifest
+
+    try:
+        manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
+        check_model(manifest, model, None, index_dir)
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    from web.server import serve as run_server
+
+    click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
+    run_server(index_dir, model, host, port, workers, timeout)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory (RAGQA_INDEX).")
+@click.option("--model", default=_settings.model, help="Embedding model; must match the index (RAGQA_MODEL).")
+@click.option("--top-k", default=5, show_default=True, type=int, help="Passages to return (1-20).")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/ask.")
+def ask(question: str, index_dir: str, model: str | None, top_k: int, as_json: bool) -> None:
+    """Answer one question from the command line."""
+    from qa.pipeline import Pipeline, check_question, check_top_k
+
+    check_question(question)
+    check_top_k(top_k)
+    result = Pipeline.load(index_dir, model=model).ask(question, top_k).to_dict()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    answer = result["answer"]
+    click.echo(f"answer: {click.style(answer['text'], bold=True)} (score {answer['score']:.2f})" if answer else "answer: none found")
+    for n, p in enumerate(result["passages"], start=1):
+        click.echo(f"\n[{n}] {p['title']}{' · ' + p['section'] if p['section'] else ''}  ({p['id']}, score {p['score']:.4f})")
+        click.echo(_terminal_highlight(p["text"], p["highlights"]))
+
+
+def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
+    answer = next((h for h in highlights if h["kind"] == "answer"), None)
+    if answer is None:
+        return text
+    s, e = answer["start"], answer["end"]
+    return text[:s] + click.style(text[s:e], bold=True, underline=True) + text[e:]

@@ -1,0 +1,24 @@
+"""Settings shared by the CLI and the web app: defaults, then environment variables, then flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: str = "corpus"
+    index_dir: str = "var/index"
+    model: str | None = None  # None: the model the index was built with (or the default, to build)
+    allow_download: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        return cls(
+            corpus_dir=env.get("RAGQA_CORPUS") or cls.corpus_dir,
+            index_dir=env.get("RAGQA_INDEX") or cls.index_dir,
+            model=env.get("RAGQA_MODEL") or None,
+            allow_download=env.get("RAGQA_ALLOW_DOWNLOAD", "") in {"1", "true", "yes"},
+        )

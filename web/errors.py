@@ -1,0 +1,52 @@
+"""One place that turns errors into responses: JSON under /api, a readable page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from qa.errors import RagqaError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
+    415: "unsupported_media_type", 429: "too_many_requests", 503: "unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz"):
+        response = jsonify({"error": {"code": code, "message": message}})
+        response.status_code = status
+        return response
+    from web.chat import page_language
+
+    return render_template("error.html", status=status, message=message, lang=page_language()), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(RagqaError)
+    def _ragqa(exc: RagqaError):  # type: ignore[no-untyped-def]
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        message = {
+            413: f"the request body is larger than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB",
+            405: f"{request.method} is not allowed here",
+            404: "no such page or endpoint",
+        }.get(status, exc.description or "request failed")
+        response = error_response(status, _HTTP_CODES.get(status, "http_error"), message)
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            response = app.make_response(response)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "something went wrong on the server; it has been logged")
