@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa.text import STOPWORDS, is_cjk
+
 NUMBER, DATE, PERSON, PLACE, ORG, OTHER = "number", "date", "person", "place", "org", "other"
 
 _NUM = r"(?:[0-9０-９]+(?:[.,．/][0-9０-９]+)*|[零〇一二两三四五六七八九十百千万亿]+(?:点[零〇一二三四五六七八九]+)?)"
@@ -18,10 +20,16 @@ _NUM = r"(?:[0-9０-９]+(?:[.,．/][0-9０-９]+)*|[零〇一二两三四五六
 _UNITS = sorted(
     """亩 家 个 元 万元 亿元 千元 美元 万美元 亿美元 平方米 万平方米 平方公里 米 公里 千米 厘米 毫米 吨 万吨 台 栋 人 名 位 项 次 年
     个月 月 天 日 小时 分钟 秒 岁 倍 种 所 座 辆 件 条 兆瓦 千瓦 瓦 度 层 户 只 款 批 类 部 篇 本 张 块 套 届 期 强 余家 多家
-    万人 亿人 万辆 万台 万个 GW MW kW km m kg % ％""".split(),
+    万人 亿人 万辆 万台 万个 % ％""".split(),
     key=len, reverse=True,
 )
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
+# Western quantities: a number, an optional scale word, and the unit word that follows it.
+_EN_QUANTITY = re.compile(
+    r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s*(?:%|percent\b|(?:(?:thousand|million|billion|trillion)\s+)?[A-Za-z]+\b)?"
+)
+_EN_UNIT_AFTER = re.compile(r"\bhow (?:many|much)\s+([a-z]+)", re.I)
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&'-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w&'-]*)*")
 _QUANTITY = re.compile(rf"(?:约|近|超过|逾|达|共|仅)?{_NUM}\s*(?:多|余)?\s*(?:[万亿千百]+)?\s*(?:{_UNIT_RE})?")
 _DATE = re.compile(
     rf"(?:{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}月{_NUM}[日号]|{_NUM}月(?:份|底|初|中旬|下旬|上旬)?|(?:今|去|明|前)年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}世纪{_NUM}年代|"
@@ -58,8 +66,9 @@ def question_type(question: str) -> QuestionType:
         if pattern.search(question):
             unit = ""
             if kind == NUMBER:
-                match = _UNIT_AFTER.search(question)
-                unit = match.group(1) if match else ""
+                match = _UNIT_AFTER.search(question) or _EN_UNIT_AFTER.search(question)
+                unit = match.group(1).lower() if match else ""
+                unit = "" if unit in STOPWORDS else unit  # "how much did it cost" names no unit
             return QuestionType(kind, unit)
     return QuestionType(OTHER)
 
@@ -78,15 +87,27 @@ def candidates(sentence: str, qtype: QuestionType) -> list[Candidate]:
     if qtype.kind == DATE:
         return [Candidate(m.start(), m.end(), 1.0) for m in _DATE.finditer(sentence) if m.group().strip()]
     if qtype.kind == PERSON:
-        return _tagged(sentence, {"nr", "nrfg", "nrt"}, None)
+        return _tagged(sentence, {"nr", "nrfg", "nrt"}, None) + _capitalised(sentence)
     if qtype.kind == PLACE:
-        return _tagged(sentence, {"ns"}, _PLACE_SUFFIX)
+        return _tagged(sentence, {"ns"}, _PLACE_SUFFIX) + _capitalised(sentence)
     if qtype.kind == ORG:
-        return _name_runs(sentence, _ORG_SUFFIX) + _tagged(sentence, {"nt"}, None)
+        return _name_runs(sentence, _ORG_SUFFIX) + _tagged(sentence, {"nt"}, None) + _capitalised(sentence)
     return []
 
 
+def _capitalised(sentence: str) -> list[Candidate]:
+    """Runs of capitalised words, the names of Latin-script text (not the sentence's first word alone)."""
+    out = []
+    for m in _CAPITALISED_RUN.finditer(sentence):
+        if m.start() == 0 and " " not in m.group():
+            continue
+        out.append(Candidate(m.start(), m.end(), 0.7))
+    return out
+
+
 def _quantities(sentence: str, unit: str) -> list[Candidate]:
+    if not is_cjk(sentence):
+        return _en_quantities(sentence, unit)
     out = []
     for m in _QUANTITY.finditer(sentence):
         text = m.group().strip()
@@ -99,6 +120,19 @@ def _quantities(sentence: str, unit: str) -> list[Candidate]:
             fit *= 0.6
         start = m.start() + (len(m.group()) - len(m.group().lstrip()))
         out.append(Candidate(start, start + len(text), fit))
+    return out
+
+
+def _en_quantities(sentence: str, unit: str) -> list[Candidate]:
+    out = []
+    for m in _EN_QUANTITY.finditer(sentence):
+        text = m.group().rstrip()
+        words = text.split()
+        has_unit = len(words) > 1 or text.endswith("%")
+        # "heliostats" answers "how many heliostats"; compare stems so metre/metres both match.
+        unit_match = bool(unit) and has_unit and words[-1].lower()[:5] == unit[:5]
+        fit = 1.0 if unit_match else 0.75 if has_unit and not unit else 0.5
+        out.append(Candidate(m.start(), m.start() + len(text), fit))
     return out
 
 

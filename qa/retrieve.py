@@ -69,8 +69,8 @@ class Retriever:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a token; unseen tokens count as the rarest."""
-        col = self.bm25.vocab_dict.get(term)
-        df = int(self._df[col]) if col is not None and col < len(self._df) else 0
+        col = self._vocab_row(term)
+        df = int(self._df[col]) if col is not None else 0
         return math.log(1 + (self._n_docs - df + 0.5) / (df + 0.5))
 
     def search_many(self, questions: Sequence[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
@@ -95,6 +95,16 @@ class Retriever:
         return results
 
     def _bm25(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
-        tokens = [index_tokens(q) or [""] for q in questions]
-        rows, scores = self.bm25.retrieve(tokens, k=depth, show_progress=False, n_threads=1)
-        return np.asarray(rows), np.asarray(scores)
+        rows = np.zeros((len(questions), depth), dtype=np.int64)
+        scores = np.zeros((len(questions), depth), dtype=np.float32)
+        # Only tokens the index knows: bm25s rejects unknown ids, and they cannot score anyway.
+        known = [[t for t in index_tokens(q) if self._vocab_row(t) is not None] for q in questions]
+        asked = [i for i, tokens in enumerate(known) if tokens]
+        if asked:
+            found, found_scores = self.bm25.retrieve([known[i] for i in asked], k=depth, show_progress=False, n_threads=1)
+            rows[asked], scores[asked] = found, found_scores
+        return rows, scores
+
+    def _vocab_row(self, token: str) -> int | None:
+        col = self.bm25.vocab_dict.get(token)
+        return col if col is not None and col < len(self._df) else None

