@@ -101,6 +101,9 @@ def load_encoder(name: str | None = None, device: str = "cpu", allow_download: b
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer  # heavy: imported only when a model is loaded
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a bar for loading 71 tensors is noise in CLI output and logs
 
     try:
         model = SentenceTransformer(target, device=device, local_files_only=not allow_download)
