@@ -43,6 +43,7 @@ def read_corpus(root: str | Path) -> CorpusReport:
 
         raise CorpusError(f"corpus folder not found: {root}")
     digest = hashlib.sha256()
+    seen_ids: set[str] = set()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         rel = path.relative_to(root).as_posix()
         if any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -61,7 +62,11 @@ def read_corpus(root: str | Path) -> CorpusReport:
             _skip(report, rel, f"cannot be read ({exc.strerror or exc})")
             continue
         digest.update(rel.encode() + b"\0" + raw + b"\0")
-        report.documents.extend(_parse(rel, suffix, source, report))
+        for doc in _parse(rel, suffix, source, report):
+            if doc.id in seen_ids:
+                doc.id = f"{rel}:{doc.id}"  # two JSONL files may both number their records from 1
+            seen_ids.add(doc.id)
+            report.documents.append(doc)
     report.checksum = digest.hexdigest()
     return report
 
@@ -164,4 +169,5 @@ def _jsonl_documents(rel: str, source: str, report: CorpusReport) -> Iterable[Do
             continue
         doc_id = str(record.get("id") or f"{rel}:{number}")
         title = str(record.get("title") or doc_id)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # offsets are into the record text as read
         yield Document(doc_id, rel, title, text_blocks(text), kind="jsonl", line=number)

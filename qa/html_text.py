@@ -19,11 +19,13 @@ _BLOCK_TAGS = {
 _HIDDEN_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object"}
 _VOID_TAGS = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "embed", "source", "wbr"}
 _SPACE = re.compile(r"\s+")
+_LEADING = re.compile(r"(?:\s|&(?:nbsp|#160|#x[aA]0|#32|#x20);?)*")
 
 
 class _Extractor(HTMLParser):
     def __init__(self, source: str) -> None:
         super().__init__(convert_charrefs=True)
+        self._source = source
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
         self.blocks: list[Block] = []
         self.title = ""
@@ -58,6 +60,7 @@ class _Extractor(HTMLParser):
             self._hidden -= 1
         if tag in _BLOCK_TAGS:
             self._flush()
+        if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
             self._heading = 0
 
     def handle_data(self, data: str) -> None:
@@ -67,7 +70,8 @@ class _Extractor(HTMLParser):
         if self._hidden:
             return
         if data.strip() and self._start is None:
-            self._start = self._offset() + (len(data) - len(data.lstrip()))
+            # Skip leading whitespace in the raw source, where it may be written as an entity.
+            self._start = _LEADING.match(self._source, self._offset()).end()
         self._parts.append(data)
         self._pending_end = True
 

@@ -51,8 +51,9 @@ def document_units(doc: Document) -> list[Unit]:
     i = 0
     while i < len(blocks):
         if kinds[i] == "headline":
-            j = i
-            while j < len(blocks) and kinds[j] == "headline":
+            j = i + 1
+            # Plain-text headline lines group (a kicker, a title, a subtitle); a source heading stands alone.
+            while not blocks[i].heading and j < len(blocks) and kinds[j] == "headline" and not blocks[j].heading:
                 j += 1
             group = blocks[i:j]
             if _is_article_title(group, blocks, kinds, i, j, first=not units and i == _first_content(kinds)):
@@ -64,6 +65,9 @@ def document_units(doc: Document) -> list[Unit]:
         if kinds[i] in ("body", "caption"):
             units.append(Unit(blocks[i].text, blocks[i].start, blocks[i].end, title, section, kinds[i]))
         i += 1
+    if not units:
+        # A document of one short line (a JSONL answer, a note) is content, not a headline.
+        units = [Unit(b.text, b.start, b.end, doc.title, "", "body") for b, k in zip(blocks, kinds) if k == "headline" and not b.heading]
     return _rejoin(units)
 
 

@@ -102,9 +102,10 @@ def _bound(unit: Unit, max_chars: int) -> list[Unit]:
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
     """Cut one over-long sentence at clause marks, or hard when it has none."""
     out: list[tuple[int, int]] = []
+    max_chars = max(1, max_chars)
     while end - start > max_chars:
         window = text[start : start + max_chars]
-        marks = [m.end() for m in _CLAUSE_END.finditer(window)]
+        marks = [m.end() for m in _CLAUSE_END.finditer(window)] or [m.end() for m in re.finditer(r"\s+", window)]
         cut = start + (marks[-1] if marks and marks[-1] > max_chars // 2 else max_chars)
         out.append((start, cut))
         start = cut

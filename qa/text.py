@@ -13,7 +13,7 @@ from typing import Iterator
 # A sentence ends at Chinese 。！？； (and full-width ！？), or Western .!? followed by space or the end.
 # Closing quotes and brackets that follow the mark stay with the sentence they close.
 _SENTENCE_END = re.compile(
-    r"""(?:[。！？；!?]+|…{1,2}|(?<![0-9A-Z])\.(?=\s|$))[”’"'」』）)\]]*"""
+    r"""(?:[。！？；!?]+|…{1,2}|(?<![A-Z])(?<!\b\d)\.(?=[”’"'」』）)\]]*(?:\s|$)))[”’"'」』）)\]]*"""
 )
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
@@ -70,7 +70,10 @@ def normalize(text: str) -> str:
 
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char).lower()
-    return folded if len(folded) == 1 else char.lower()
+    if len(folded) == 1:
+        return folded
+    lower = char.lower()
+    return lower if len(lower) == 1 else char  # 'İ'.lower() is two code points
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,15 @@ every format and both scripts go through the same build the product uses.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -89,3 +97,54 @@ def client(app):
 @pytest.fixture()
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_json(url: str, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": content_type} if body is not None else {})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+@pytest.fixture(scope="session")
+def server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`ragqa serve` as a real process on a free loopback port; yields its base URL."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log = open(log_path, "wb")  # a file, not a pipe: an unread pipe would fill and block the server
+    ragqa = shutil.which("ragqa", path=str(Path(sys.executable).parent)) or "ragqa"
+    proc = subprocess.Popen(
+        [ragqa, "serve", "--index", str(index_dir), "--port", str(port), "--workers", "2"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited: {log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            status, _ = http_json(base + "/readyz")
+            if status == 200:
+                break
+        except (urllib.error.URLError, ConnectionError, json.JSONDecodeError):
+            pass
+        time.sleep(0.5)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("server did not become ready in 180 s")
+    yield base
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()

@@ -84,3 +84,10 @@ def test_highlighted_text_equals_the_passage(client, pipeline) -> None:
     html = client.get("/?q=" + quote("吡咯替尼是哪家公司的产品？")).get_data(as_text=True)
     rendered = [unescape(re.sub(r"</?(mark|span)[^>]*>", "", b)) for b in re.findall(r'<p class="ptext">(.*?)</p>', html, flags=re.S)]
     assert rendered == [p["text"] for p in data["passages"]]
+
+
+def test_every_ui_string_renders_as_text(client) -> None:
+    """UI keys must not collide with dict methods (t.clear would render a bound method)."""
+    for lang in ("zh", "en"):
+        html = client.get(f"/?lang={lang}").get_data(as_text=True)
+        assert "built-in method" not in html and "&lt;built-in" not in html

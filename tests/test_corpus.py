@@ -187,11 +187,6 @@ def test_html_title_falls_back_to_the_first_h1_then_the_file_name(tmp_path: Path
         "<p>before<script>if (a < b) { hidden() }</script>after</p>",
         pytest.param(
             "<p>&nbsp;Leading entity space.</p>",
-            marks=pytest.mark.xfail(
-                reason="a block's start skips decoded leading whitespace by its decoded length, landing inside "
-                "the &nbsp; entity (html_text.py:262)",
-                strict=True,
-            ),
         ),
     ],
 )
@@ -203,11 +198,6 @@ def test_html_block_offsets_point_at_the_text_in_the_raw_source(page: str) -> No
         assert visible(page[block.start : block.end]) == block.text
 
 
-@pytest.mark.xfail(
-    reason="<br/> fires handle_endtag('br'), which resets the heading level, so text after it in the "
-    "heading is body text; <br> keeps it a heading (html_text.py:251-253)",
-    strict=True,
-)
 def test_html_self_closing_br_in_a_heading_reads_like_br() -> None:
     _, plain = html_blocks("<h2>Line one<br>Line two</h2><p>Body.</p>")
     _, self_closing = html_blocks("<h2>Line one<br/>Line two</h2><p>Body.</p>")
@@ -260,11 +250,6 @@ def test_jsonl_block_offsets_are_into_the_record_text(tmp_path: Path) -> None:
         assert text[block.start] == block.text[0] and text[block.end - 1] == block.text[-1]
 
 
-@pytest.mark.xfail(
-    reason="Windows line breaks inside a JSONL record's text are not normalised: the blank line is not "
-    "seen and '\\r' stays in the block text (corpus.py:167)",
-    strict=True,
-)
 def test_jsonl_record_text_with_windows_line_breaks(tmp_path: Path) -> None:
     record = {"id": "w1", "title": "W", "text": "First paragraph here.\r\n\r\nSecond paragraph here."}
     write(tmp_path, "w.jsonl", json.dumps(record) + "\n")

@@ -68,7 +68,7 @@
       const card = el("div", "answer-card");
       const label = el("div", "answer-label", t.answer + " ");
       label.appendChild(el("span", "confidence", `${t.confidence} ${Math.round(result.answer.score * 100)}%`));
-      const copy = el("button", "link copy", t.copy);
+      const copy = el("button", "link copy", t.copy_answer);
       copy.type = "button";
       copy.addEventListener("click", () => {
         navigator.clipboard?.writeText(result.answer.text).then(() => { copy.textContent = t.copied; }, () => {});
