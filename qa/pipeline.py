@@ -144,7 +144,7 @@ class Pipeline:
         vectors = self.encoder.encode_queries(questions)
         hits = self.retriever.search_many(questions, vectors, top_k)
         texts = [[self.passages[h.row].text for h in hs] for hs in hits]
-        readings = self.reader.read_many(questions, texts)
+        readings = self.reader.read_many(questions, texts, vectors)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
         for question, hs, rs in zip(questions, hits, readings):

@@ -35,8 +35,9 @@ class Reading:
 
 
 class Reader(Protocol):
-    def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]]) -> list[list[Reading]]:
-        """Read passages[i] (a list of texts) for questions[i]."""
+    def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
+                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
+        """Read passages[i] (a list of texts) for questions[i]; the pipeline's question embeddings may be reused."""
         ...
 
 
@@ -49,11 +50,12 @@ class HeuristicReader:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
-    def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]]) -> list[list[Reading]]:
+    def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
+                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
         sentences = [[[(s, e) for s, e in split_sentences(text)] for text in texts] for texts in passages]
         unique = {text[s:e] for texts, sents in zip(passages, sentences) for text, spans in zip(texts, sents) for s, e in spans}
         self._embed(list(unique))
-        qvecs = self.encoder.encode_queries(list(questions))
+        qvecs = self.encoder.encode_queries(list(questions)) if question_vectors is None else question_vectors
         return [
             [self._read(q, qvec, text, spans) for text, spans in zip(texts, sents)]
             for q, qvec, texts, sents in zip(questions, qvecs, passages, sentences)

@@ -1,0 +1,62 @@
+"""Measure index build speed and question latency of the in-process pipeline.
+
+    .venv/bin/python bench/latency.py [--corpus corpus] [--rounds 3]
+
+Builds a fresh index of the corpus in a temporary folder, then asks every question of
+tests/data/seed_questions.txt `--rounds` times (the first round cold: empty caches), and prints
+build throughput and per-question latency percentiles. Figures go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from embeddings.encoder import load_encoder
+from qa.indexer import build_index
+from qa.pipeline import Pipeline
+
+QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.txt"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", default="corpus")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--top-k", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, python {platform.python_version()}")
+    started = time.perf_counter()
+    encoder = load_encoder(args.model)
+    print(f"model load: {time.perf_counter() - started:.1f} s ({encoder.model_id})")
+    questions = [q for q in QUESTIONS.read_text(encoding="utf-8").splitlines() if q.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        report = build_index(args.corpus, Path(tmp) / "index", encoder)
+        print(f"build: {report.documents} documents, {report.passages} passages in {report.seconds:.2f} s "
+              f"({report.passages_per_second:.1f} passages/s)")
+        pipeline = Pipeline.load(Path(tmp) / "index", encoder=encoder)
+        for round_ in range(args.rounds):
+            times = []
+            for question in questions:
+                t0 = time.perf_counter()
+                pipeline.ask(question, args.top_k)
+                times.append((time.perf_counter() - t0) * 1000)
+            label = "cold" if round_ == 0 else "warm"
+            print(f"round {round_ + 1} ({label}): {len(times)} questions, top_k {args.top_k}: "
+                  f"p50 {statistics.median(times):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, max {max(times):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
