@@ -123,3 +123,48 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
         return text
     s, e = answer["start"], answer["end"]
     return text[:s] + click.style(text[s:e], bold=True, underline=True) + text[e:]
+
+
+@main.command(name="eval")
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--index", "index_dir", default=None, help="Evaluate this existing index (default: RAGQA_INDEX); with --build, write the new index here and keep it.")
+@click.option("--build", is_flag=True, help="Index the datasets' own contexts first (one document per article).")
+@click.option("--model", default=_settings.model, help="Embedding model for --build (RAGQA_MODEL). [default: m3e-small]")
+@click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, 20), help="Passages per question (recall@k needs k <= this).")
+@click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
+@click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
+@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
+def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
+             limit: int | None, batch_size: int, json_out: str | None) -> None:
+    """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
+    import tempfile
+    from datetime import date
+    from pathlib import Path
+
+    from qa import evaluate as ev
+    from qa.datasets import load_dataset
+    from qa.indexer import index_documents
+    from qa.pipeline import Pipeline
+
+    loaded = [load_dataset(path) for path in datasets]
+    with tempfile.TemporaryDirectory(prefix="ragqa-eval-") as tmp:
+        target = Path(index_dir or _settings.index_dir)
+        if build:
+            encoder = _encoder(model)
+            target = Path(index_dir) if index_dir else Path(tmp) / "index"
+            docs = ev.dataset_documents(loaded)
+            built = index_documents(docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty())
+            click.echo(f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True)
+            pipeline = Pipeline.load(target, encoder=encoder)
+        else:
+            pipeline = Pipeline.load(target, model=model)
+        outcomes = ev.run(pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty())
+    settings = {
+        "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
+        "batch_size": batch_size, "built": build, "reader": type(pipeline.reader).__name__, "date": date.today().isoformat(),
+    }
+    data = ev.report(outcomes, settings)
+    click.echo(ev.table(data))
+    if json_out:
+        ev.write_json(json_out, data)
+        click.echo(f"report written to {json_out}", err=True)

@@ -21,5 +21,5 @@ class Document:
     path: str  # relative to the corpus root
     title: str
     blocks: list[Block]
-    kind: str = "text"  # text | markdown | html | jsonl
+    kind: str = "text"  # text | markdown | html | jsonl | dataset (evaluation contexts, used as they are)
     line: int | None = None  # line number of a JSONL record

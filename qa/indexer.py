@@ -8,12 +8,14 @@ from pathlib import Path
 
 from embeddings import index as dense_index
 from embeddings.encoder import Encoder
+from qa import sentence_vectors
 from qa.corpus import read_corpus
+from qa.documents import Document
 from qa.passages import MAX_CHARS, MIN_CHARS, split_passages
 from qa.retrieve import build_bm25, save_bm25
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 
 
 @dataclass
@@ -38,18 +40,35 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, encoder: Encoder,
     """Read, split, embed and write atomically; the previous index stays until the new one is complete."""
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
-    passages = split_passages(corpus.documents, max_chars=max_chars)
+    source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
+    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars)
+    report.seconds = time.perf_counter() - started
+    report.skipped = corpus.skipped
+    return report
+
+
+def index_documents(documents: list[Document], source: dict[str, str], index_dir: str | Path, encoder: Encoder,
+                    progress: bool = False, max_chars: int = MAX_CHARS) -> BuildReport:
+    """Split documents into passages, embed them and write the index directory."""
+    started = time.perf_counter()
+    passages = split_passages(documents, max_chars=max_chars)
     texts = [p.embedding_text() for p in passages]
     vectors = encoder.encode_passages(texts, progress=progress)
+    sentences = sentence_vectors.encode([p.text for p in passages], encoder, progress=progress)
     manifest = {
         "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "prompts": encoder.prompts},
-        "corpus": {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum, "documents": len(corpus.documents)},
+        "corpus": {**source, "documents": len(documents)},
         "chunking": chunking_settings(max_chars),
     }
     built = dense_index.build(vectors, [p.to_dict() for p in passages], manifest)
     bm25 = build_bm25(texts)
-    dense_index.save(built, index_dir, extra=lambda tmp: save_bm25(bm25, tmp))
-    return BuildReport(Path(index_dir), len(corpus.documents), len(passages), time.perf_counter() - started, corpus.skipped)
+
+    def extra(tmp: Path) -> None:
+        save_bm25(bm25, tmp)
+        sentence_vectors.save(sentences, tmp)
+
+    dense_index.save(built, index_dir, extra=extra)
+    return BuildReport(Path(index_dir), len(documents), len(passages), time.perf_counter() - started)
 
 
 def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:

@@ -44,6 +44,8 @@ class Unit:
 
 def document_units(doc: Document) -> list[Unit]:
     """Classify the blocks of a document and rejoin broken paragraphs."""
+    if doc.kind == "dataset":  # labelled contexts are taken as they are: no page repair
+        return [Unit(b.text, b.start, b.end, doc.title, "", "body") for b in doc.blocks]
     blocks = _split_embedded_captions(doc.blocks)
     kinds = [_classify(b) for b in blocks]
     units: list[Unit] = []

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from embeddings import index as dense_index
 from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
 from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
+from qa import sentence_vectors
 from qa.passages import Passage
 from qa.reader import HeuristicReader, Reader
 from qa.retrieve import Retriever, load_bm25
@@ -123,7 +124,11 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(dense, bm25)
-        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf), index_dir)
+        try:
+            known = sentence_vectors.load(index_dir, [r["text"] for r in dense.records])
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
+        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf, known=known), index_dir)
 
     def info(self) -> dict[str, Any]:
         return {

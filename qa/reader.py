@@ -16,7 +16,8 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from embeddings.encoder import Encoder
-from qa.answer_types import OTHER, Candidate, candidates, question_type
+from qa.alignment import aligned_span
+from qa.answer_types import DATE, NUMBER, OTHER, Candidate, QuestionType, candidates, question_type
 from qa.text import find_all, normalize, query_terms, split_sentences
 
 _CLAUSE = re.compile(r"[^，；：,;:]+[，；：,;:]?")
@@ -44,10 +45,12 @@ class Reader(Protocol):
 class HeuristicReader:
     """Sentence choice by lexical + embedding similarity, then a span typed by the question."""
 
-    def __init__(self, encoder: Encoder, idf: Callable[[str], float], cache_size: int = 50_000) -> None:
+    def __init__(self, encoder: Encoder, idf: Callable[[str], float], known: dict[str, np.ndarray] | None = None,
+                 cache_size: int = 50_000) -> None:
         self.encoder = encoder
         self.idf = idf
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._known = known or {}  # sentence vectors computed at index time
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # sentences met since (other passages)
         self._cache_size = cache_size
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
@@ -65,7 +68,7 @@ class HeuristicReader:
         return self.read_many([question], [passages])[0]
 
     def _embed(self, texts: list[str]) -> None:
-        missing = [t for t in texts if t not in self._cache]
+        missing = [t for t in texts if t not in self._known and t not in self._cache]
         if missing:
             for text, vec in zip(missing, self.encoder.encode_passages(missing)):
                 self._cache[text] = vec
@@ -83,23 +86,44 @@ class HeuristicReader:
             sentence = text[s:e]
             folded = normalize(sentence)
             lexical = sum(w for t, w in weights.items() if t in folded) / total
-            cosine = float(np.dot(qvec, self._cache[sentence])) if sentence in self._cache else 0.0
+            vector = self._known.get(sentence)
+            if vector is None:
+                vector = self._cache.get(sentence)
+            cosine = float(np.dot(qvec, vector)) if vector is not None else 0.0
             semantic = max(0.0, (cosine - COSINE_FLOOR) / (1 - COSINE_FLOOR))
             scored.append((LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic, s, e))
         scored.sort(key=lambda x: -x[0])
         qtype = question_type(question)
         best_score, bs, be = scored[0]
-        for rank, (score, s, e) in enumerate(scored[:3]):
-            span = _best_candidate(text[s:e], question, terms, candidates(text[s:e], qtype))
-            if span is not None and score >= 0.6 * best_score:
-                cand, fit = span
-                return Reading((s + cand.start, s + cand.end), (s, e), score * (0.7 + 0.3 * fit))
-            if qtype.kind == OTHER:
+        for score, s, e in scored[:3]:
+            if score < 0.6 * best_score:
                 break
+            pick = _pick(text[s:e], question, terms, qtype)
+            if pick is not None:
+                start, end, fit = pick
+                return Reading((s + start, s + end), (s, e), score * (0.7 + 0.3 * fit))
         clause = _best_clause(text[bs:be], terms)
         # An untyped or unmatched answer is a whole clause: less certain than a typed span.
         penalty = 0.85 if qtype.kind == OTHER else 0.6
         return Reading((bs + clause[0], bs + clause[1]), (bs, be), best_score * penalty)
+
+
+def _pick(sentence: str, question: str, terms: list[str], qtype: QuestionType) -> tuple[int, int, float] | None:
+    """The answer span in one sentence: (start, end, fit), from typed candidates and question alignment."""
+    aligned = aligned_span(sentence, question)
+    if aligned and normalize(sentence[aligned[0] : aligned[1]]) in normalize(question):
+        aligned = None
+    typed = _best_candidate(sentence, question, terms, candidates(sentence, qtype)) if qtype.kind != OTHER else None
+    if typed and aligned and aligned[0] <= typed[0].start and typed[0].end <= aligned[1]:
+        return typed[0].start, typed[0].end, 1.0  # both methods agree
+    # Numbers and dates have reliable patterns; names from part-of-speech tags are noisier than alignment.
+    if typed and (qtype.kind in (NUMBER, DATE) or not (aligned and aligned[2])):
+        return typed[0].start, typed[0].end, typed[1]
+    if aligned:
+        return aligned[0], aligned[1], (0.85 if aligned[2] else 0.7) if qtype.kind == OTHER else 0.75
+    if typed:
+        return typed[0].start, typed[0].end, typed[1]
+    return None
 
 
 def _best_candidate(sentence: str, question: str, terms: list[str], cands: list[Candidate]) -> tuple[Candidate, float] | None:
