@@ -18,6 +18,8 @@ _WH = re.compile(r"^(什么样?|哪(一|个|些|种|里|儿|家|位|所|座|年|
 _DETERMINERS = re.compile(r"^(什么|哪(一|个|些|种|家|所|座|部|条|项|类|场|支|队|本)?|几|多少)$")
 _COPULAS = "是为由叫于在：:「“\"'（("
 _CLAUSE_END = re.compile(r"[，。；！？,;!?）)」”]")
+_NAMING = {"叫", "叫做", "称", "称为", "名为", "简称", "又称", "别称", "名叫", "命名为", "俗称", "统称"}
+_POSSESSIVE_Q = re.compile(r"^(.{2,}?)(?:是|为)(?:哪|什么|谁)")
 _SKIP_LEFT = {"的", "了", "是", "为", "被", "在", "有", "又", "也", "都", "就", "还", "曾", "将", "会", "能"}
 MAX_ANSWER = 40
 
@@ -40,7 +42,11 @@ def aligned_span(sentence: str, question: str) -> tuple[int, int, bool] | None:
     if wh is None:
         return None
     folded = normalize(sentence)
+    possessor = _possessor(folded, normalize(question))
+    if possessor:
+        return possessor
     rights = _right_anchors(tokens, wh)
+    naming = wh > 0 and tokens[wh - 1][0] in _NAMING
     marker = tokens[wh - 1][0] if wh > 0 and tokens[wh - 1][0] in _SKIP_LEFT else ""
     for anchor in _left_anchors(tokens, wh):
         for m in re.finditer(re.escape(anchor), folded):
@@ -51,7 +57,7 @@ def aligned_span(sentence: str, question: str) -> tuple[int, int, bool] | None:
                 cut = folded.rfind(marker, span[0], span[1]) if marker else -1
                 if cut >= 0 and cut + len(marker) < span[1]:
                     span = (cut + len(marker), span[1], span[2])
-                return span
+                return _name_only(folded, span) if naming else span
     if wh == 0 and rights:
         # The question word opens the question (谁发明了…): the answer ends where its right context begins.
         idx = folded.find(rights[0][0])
@@ -70,9 +76,41 @@ def _left_anchors(tokens: tuple[tuple[str, str], ...], wh: int) -> list[str]:
     anchors = []
     if len(left) >= 2:
         anchors.append(left[-2] + left[-1])
-    if left and (len(left[-1]) >= 2 or not left[-1].isascii()):
+    if left:
         anchors.append(left[-1])
+    if len(left) >= 2 and left[-1] in _NAMING:
+        # 创新药叫什么 → …创新药科露平: the sentence often drops the 叫
+        anchors.extend([left[-3] + left[-2]] if len(left) >= 3 else [])
+        anchors.append(left[-2])
     return [a for a in anchors if len(a) >= 2]
+
+
+def _possessor(folded: str, question: str) -> tuple[int, int, bool] | None:
+    """X是哪家公司的产品 → in "…，Y的…X…", Y: the owner named before 的 in the clause that names X."""
+    match = _POSSESSIVE_Q.match(question)
+    if not match or "的" not in question[match.end() :]:
+        return None
+    subject = match.group(1)
+    idx = folded.find(subject)
+    if idx < 0:
+        return None
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(folded, 0, idx)), default=0)
+    de = folded.find("的", clause_start, idx)
+    if de - clause_start >= 2 and de - clause_start <= 20:
+        return clause_start, de, True
+    return None
+
+
+def _name_only(folded: str, span: tuple[int, int, bool]) -> tuple[int, int, bool]:
+    """A name asked for with 叫/称为 ends where the sentence's next verb begins (科露平获批上市 → 科露平)."""
+    from qa.answer_types import _pos
+
+    pos = 0
+    for word, flag in _pos(folded[span[0] : span[1]]):
+        if flag.startswith("v") and pos > 0:
+            return span[0], span[0] + pos, span[2]
+        pos += len(word)
+    return span
 
 
 def _right_anchors(tokens: tuple[tuple[str, str], ...], wh: int) -> list[tuple[str, bool]]:

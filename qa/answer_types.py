@@ -30,10 +30,10 @@ _EN_QUANTITY = re.compile(
 )
 _EN_UNIT_AFTER = re.compile(r"\bhow (?:many|much)\s+([a-z]+)", re.I)
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&'-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w&'-]*)*")
-_QUANTITY = re.compile(rf"(?:约|近|超过|逾|达|共|仅)?{_NUM}\s*(?:多|余)?\s*(?:[万亿千百]+)?\s*(?:{_UNIT_RE})?")
+_QUANTITY = re.compile(rf"{_NUM}\s*(?:多|余)?\s*(?:[万亿千百]+)?\s*(?:{_UNIT_RE})?")
 _DATE = re.compile(
     rf"(?:{_NUM}年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}月{_NUM}[日号]|{_NUM}月(?:份|底|初|中旬|下旬|上旬)?|(?:今|去|明|前)年(?:{_NUM}月(?:{_NUM}[日号])?)?|{_NUM}世纪{_NUM}年代|"
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+\d{1,2})?(?:,?\s+\d{4})?|\b(?:1[5-9]|20)\d{2}\b)"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+\d{1,2}(?!\d))?(?:,?\s+\d{4})?|\b(?:1[5-9]|20)\d{2}\b)"
 )
 _ORG_SUFFIX = re.compile(
     r"(?:公司|集团|医药|制药|生物|科技|银行|大学|学院|研究院|研究所|中心|实验室|委员会|管理局|协会|基金会|医院|学校|"
