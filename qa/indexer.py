@@ -15,7 +15,7 @@ from qa.passages import MAX_CHARS, MIN_CHARS, split_passages
 from qa.retrieve import build_bm25, save_bm25
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 
 @dataclass

@@ -18,6 +18,7 @@ import numpy as np
 from embeddings.encoder import Encoder
 from qa.alignment import aligned_span
 from qa.answer_types import DATE, NUMBER, OTHER, Candidate, QuestionType, candidates, question_type
+from qa.script import to_simplified
 from qa.text import find_all, normalize, query_terms, split_sentences
 
 _CLAUSE = re.compile(r"[^，；：,;:]+[，；：,;:]?")
@@ -93,16 +94,19 @@ class HeuristicReader:
             semantic = max(0.0, (cosine - COSINE_FLOOR) / (1 - COSINE_FLOOR))
             scored.append((LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic, s, e))
         scored.sort(key=lambda x: -x[0])
-        qtype = question_type(question)
+        # The span heuristics speak Simplified Chinese; fold Traditional text (same length, same offsets).
+        question_s = to_simplified(question)
+        terms_s = query_terms(question_s)
+        qtype = question_type(question_s)
         best_score, bs, be = scored[0]
         for score, s, e in scored[:3]:
             if score < 0.6 * best_score:
                 break
-            pick = _pick(text[s:e], question, terms, qtype)
+            pick = _pick(to_simplified(text[s:e]), question_s, terms_s, qtype)
             if pick is not None:
                 start, end, fit = pick
                 return Reading((s + start, s + end), (s, e), score * (0.7 + 0.3 * fit))
-        clause = _best_clause(text[bs:be], terms)
+        clause = _best_clause(to_simplified(text[bs:be]), terms_s)
         # An untyped or unmatched answer is a whole clause: less certain than a typed span.
         penalty = 0.85 if qtype.kind == OTHER else 0.6
         return Reading((bs + clause[0], bs + clause[1]), (bs, be), best_score * penalty)

@@ -10,6 +10,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterator
 
+from qa.script import to_simplified
+
 # A sentence ends at Chinese 。！？； (and full-width ！？), or Western .!? followed by space or the end.
 # Closing quotes and brackets that follow the mark stay with the sentence they close.
 _SENTENCE_END = re.compile(
@@ -62,10 +64,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def normalize(text: str) -> str:
-    """Fold width and case so that ＡＢＣ１２３ matches abc123; keeps the string length unchanged."""
+    """Fold width, case and script so that ＡＢＣ１２３ matches abc123 and 張江 matches 张江.
+
+    The length never changes, so an offset into the folded text is an offset into the original.
+    """
     folded = unicodedata.normalize("NFKC", text).lower()
     # NFKC can change the length (ligatures, ellipsis); keep code-point alignment when it does.
-    return folded if len(folded) == len(text) else "".join(_fold_char(c) for c in text)
+    if len(folded) != len(text):
+        folded = "".join(_fold_char(c) for c in text)
+    return to_simplified(folded)
 
 
 def _fold_char(char: str) -> str:
