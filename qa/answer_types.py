@@ -59,7 +59,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (PLACE, re.compile(r"哪里|哪儿|何地|何处|在哪|哪个(国家|城市|省|地区|地方|区|县|市)|什么地方|哪座|\bwhere\b|which (city|country|province|region)", re.I)),
 ]
 # 位于新界青衣岛 → 新界青衣岛: a located-at phrase up to the clause's end.
-_LOCATED = re.compile(r"(?:位于|坐落于|座落于|坐落在|地处|设于|位在|总部设在|总部位于)([^，。；、,;（(]{2,30})")
+_LOCATED = re.compile(r"(?:位于|坐落于|座落于|坐落在|地处|设于|位在|总部设在|总部位于)([^，。；、,;（(的]{2,30})")
 _REASONS = [
     re.compile(r"(?:因为|由于|因|为了)([^。；;]{2,60}?)(?=[，,]\s*(?:所以|因此|故|才|而|致使|使得|导致|从而)|[。；;]|$)"),
     re.compile(r"([^，。；,;]{2,60})[，,]\s*(?:因此|所以|致使|使得|导致|从而|故而)"),

@@ -56,6 +56,22 @@ JSONL_RECORDS = [
 ]
 
 
+def covers(raw: str, text: str) -> bool:
+    """True when every character of text appears, in order, in raw (a source slice covers a passage).
+
+    A space in text may stand for any whitespace in raw: joining wrapped Latin lines, or two
+    blocks, puts a space where the source has a line break.
+    """
+    k = 0
+    for char in text:
+        while k < len(raw) and not (raw[k] == char or (char == " " and raw[k].isspace())):
+            k += 1
+        if k == len(raw):
+            return False
+        k += 1
+    return True
+
+
 @pytest.fixture(scope="session")
 def encoder():
     return load_encoder("m3e-small")

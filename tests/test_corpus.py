@@ -17,6 +17,8 @@ from qa.corpus import join_lines, read_corpus, text_blocks
 from qa.errors import CorpusError
 from qa.html_text import html_blocks
 
+from conftest import covers
+
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:
     path = root / rel
@@ -26,22 +28,6 @@ def write(root: Path, rel: str, content: str | bytes) -> Path:
     else:
         path.write_text(content, encoding="utf-8")
     return path
-
-
-def covers(raw: str, text: str) -> bool:
-    """True when every character of text appears, in order, in raw.
-
-    A space in text may stand for any whitespace in raw: joining wrapped Latin lines turns a line
-    break into a space.
-    """
-    k = 0
-    for char in text:
-        while k < len(raw) and not (raw[k] == char or (char == " " and raw[k].isspace())):
-            k += 1
-        if k == len(raw):
-            return False
-        k += 1
-    return True
 
 
 def visible(raw_html: str) -> str:

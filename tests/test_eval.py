@@ -110,14 +110,15 @@ def test_shipped_corpus_regression(pipeline) -> None:
     """The labelled questions about the shipped page (tests/data/seed_labels.jsonl).
 
     Thresholds sit a little under what the pipeline scores today (EM 100, F1 100, recall@5 1.0,
-    all 4 unanswerable abstained), so one regressing question fails the build but one borderline
-    tie does not: EM >= 85 allows 3 of 24 answerable questions to drift.
+    10 of 10 unanswerable abstained), so a real regression fails the build but one borderline
+    question does not: EM >= 85 lets 3 of 24 answerable questions drift, abstention >= 0.9 lets
+    one of the six corpus-adjacent unanswerable questions (上海的人口是多少？) through.
     """
     data = load_dataset(DATA / "seed_labels.jsonl")
     summary = ev.summarize(ev.run(pipeline, [data], top_k=10, progress=False))
-    assert summary["answerable"] >= 20 and summary["unanswerable"] >= 3
+    assert summary["answerable"] >= 20 and summary["unanswerable"] >= 10
     assert summary["recall@5"] >= 0.95
     assert summary["em"] >= 85 and summary["f1"] >= 90
-    assert summary["abstention_accuracy"] == 1.0
+    assert summary["abstention_accuracy"] >= 0.9
     answered = summary["null_rate"] * summary["questions"] - summary["unanswerable"]
     assert answered <= 1  # at most one answerable question without an answer

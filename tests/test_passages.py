@@ -16,6 +16,8 @@ from qa.documents import Document
 from qa.passages import Passage, split_passages
 from qa.text import index_tokens, normalize, query_terms, split_sentences
 
+from conftest import covers
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "keji-ribao-2024-08-high-tech-parks.txt"
 TERMINALS = "。！？；.!?"
@@ -148,22 +150,6 @@ PAGES = {
         "short_merged": ("园区为何能留住工程师？", "“我们最缺的不是资金"),
     },
 }
-
-
-def covers(raw: str, text: str) -> bool:
-    """True when every character of text appears, in order, in raw.
-
-    A space in text may stand for any whitespace in raw: joining wrapped Latin lines, or two
-    blocks, puts a space where the source has a line break.
-    """
-    k = 0
-    for char in text:
-        while k < len(raw) and not (raw[k] == char or (char == " " and raw[k].isspace())):
-            k += 1
-        if k == len(raw):
-            return False
-        k += 1
-    return True
 
 
 def text_document(source: str, doc_id: str = "page.txt") -> Document:
