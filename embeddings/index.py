@@ -100,11 +100,26 @@ def save(index: DenseIndex, target: str | Path, extra: Callable[[Path], None] | 
 def _swap_into_place(tmp: Path, target: Path) -> None:
     if not target.exists():
         os.rename(tmp, target)
+        _fsync_dir(target.parent)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
     os.rename(target, old / "index")
-    os.rename(tmp, target)
+    try:
+        os.rename(tmp, target)
+    except BaseException:
+        os.rename(old / "index", target)  # put the previous index back before giving up
+        raise
+    finally:
+        _fsync_dir(target.parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any]:
@@ -116,6 +131,8 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise IndexUnavailable(f"index manifest {path} is unreadable ({exc}); rebuild with `ragqa index`") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
+        raise IndexUnavailable(f"index manifest {path} is malformed; rebuild with `ragqa index`")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnavailable(
             f"index at {directory} has format {manifest.get('format_version')}, this ragqa reads {FORMAT_VERSION}; "
@@ -131,7 +148,14 @@ def load(directory: str | Path, model_id: str | None = None, fingerprint: str | 
     directory = Path(directory)
     manifest = read_manifest(directory)
     check_model(manifest, model_id, fingerprint, directory)
-    for name, digest in manifest.get("files", {}).items():
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not {VECTORS, RECORDS} <= set(files):
+        raise IndexUnavailable(f"index manifest in {directory} lists no checksums for its files; rebuild with `ragqa index`")
+    listed = set(files)
+    unlisted = [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST]
+    if any(name not in listed for name in unlisted):
+        raise IndexUnavailable(f"index at {directory} holds files its manifest does not list; rebuild with `ragqa index`")
+    for name, digest in files.items():
         path = directory / name
         if not path.is_file() or _sha256(path) != digest:
             raise IndexUnavailable(f"index file {path} is missing or corrupt (checksum mismatch); rebuild with `ragqa index`")

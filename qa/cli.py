@@ -23,6 +23,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except RagqaError as exc:
             raise click.ClickException(exc.message) from exc
+        except OSError as exc:  # an unwritable index folder, a missing report directory, a full disk
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from exc
         except KeyboardInterrupt:
             raise click.Abort() from None
 

@@ -79,6 +79,10 @@ def check_question(question: Any) -> str:
     stripped = question.strip()
     if not stripped:
         raise BadRequest("the question is empty; type a question", code="empty_question")
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) cannot be tokenised
+        raise BadRequest("the question contains characters that are not valid Unicode text", code="invalid_question") from exc
     if len(stripped) > MAX_QUESTION_CHARS:
         raise BadRequest(f"the question is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long")
     return stripped
@@ -161,7 +165,8 @@ class Pipeline:
             for hit, reading in zip(hs, rs):
                 passage = self.passages[hit.row]
                 # A span below the threshold is not an answer, so it is not painted as one.
-                answer = reading.answer if reading.score >= self.threshold else None
+                valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
+                answer = reading.answer if valid and reading.score >= self.threshold else None
                 rows.append(PassageResult(passage, hit.score, passage_highlights(passage.text, answer, reading.sentence, terms)))
                 if answer and (best is None or reading.score > best.score):
                     s, e = reading.answer

@@ -68,13 +68,14 @@ def normalize(text: str) -> str:
 
     The length never changes, so an offset into the folded text is an offset into the original.
     """
-    folded = unicodedata.normalize("NFKC", text).lower()
-    # NFKC can change the length (ligatures, ellipsis); keep code-point alignment when it does.
-    if len(folded) != len(text):
-        folded = "".join(_fold_char(c) for c in text)
-    return to_simplified(folded)
+    if text.isascii():
+        return to_simplified(text.lower())
+    # Character by character: folding the whole string can lengthen one character (ﬁ → fi) and
+    # shorten another (e + U+0301 → é), keeping the total length while shifting every offset.
+    return to_simplified("".join(_fold_char(c) for c in text))
 
 
+@lru_cache(maxsize=65536)
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char).lower()
     if len(folded) == 1:

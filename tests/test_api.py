@@ -111,3 +111,19 @@ def test_security_headers_on_every_response(client) -> None:
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_lone_surrogate_is_a_400_not_a_500(client) -> None:
+    response = client.post("/api/ask", data='{"question": "\\ud800福建"}', content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_question"
+
+
+def test_a_malformed_manifest_leaves_the_app_up_and_not_ready(index_dir, tmp_path) -> None:
+    import shutil
+
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    (copy / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
+    client = create_app({"TESTING": True, "RAGQA_INDEX": str(copy)}).test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "malformed" in ready.get_json()["reason"]

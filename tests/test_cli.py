@@ -91,3 +91,10 @@ def test_module_entry_point(index_dir: Path) -> None:
 
     result = subprocess.run([sys.executable, "-m", "qa", "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "index" in result.stdout and "serve" in result.stdout
+
+
+def test_file_system_errors_are_one_line(runner, corpus_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = _one_line_error(runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(blocker / "index")]))
+    assert str(blocker) in line

@@ -554,3 +554,11 @@ def test_query_terms_are_content_words_longest_first() -> None:
     assert set(terms) == {"capacity", "xiamen", "port"}
     assert [len(t) for t in terms] == sorted((len(t) for t in terms), reverse=True)
     assert "哪家" not in query_terms("吡咯替尼是哪家公司研发的？")
+
+
+@pytest.mark.parametrize("text", ["İstanbul 东京 cafe\u0301 tokyo", "ﬁle ㎡ 東京 and e\u0301", "Ａ＿東京"])
+def test_normalize_keeps_every_position(text: str) -> None:
+    folded = normalize(text)
+    assert len(folded) == len(text)
+    i = text.find("东京") if "东京" in text else text.find("東京")
+    assert folded[i : i + 2] == "东京"

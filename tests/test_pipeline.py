@@ -156,3 +156,18 @@ def test_failed_rebuild_leaves_the_old_index_in_place(corpus_dir: Path, tmp_path
     assert (target / "manifest.json").read_text() == before
     assert Pipeline.load(target, encoder=encoder).ask("青海湖的面积约多少平方千米？").passages
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]  # no temporary directory left behind
+
+
+def test_an_index_whose_manifest_lists_no_checksums_is_refused(index_dir: Path, tmp_path: Path, encoder) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(index_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    del manifest["files"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="checksums"):
+        Pipeline.load(copy, encoder=encoder)
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (copy / "extra.bin").write_bytes(b"x")
+    with pytest.raises(IndexUnavailable, match="does not list"):
+        Pipeline.load(copy, encoder=encoder)

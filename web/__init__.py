@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from qa.config import Settings
-from qa.errors import RagqaError
+from qa.errors import IndexUnavailable, RagqaError
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +68,6 @@ def _load_pipeline(app: Flask) -> None:
     except RagqaError as exc:
         log.error("pipeline not loaded: %s", exc.message)
         app.extensions["ragqa"]["error"] = exc
+    except Exception as exc:  # the worker must come up and say why in /readyz, not crash-loop
+        log.exception("pipeline not loaded")
+        app.extensions["ragqa"]["error"] = IndexUnavailable(f"the index could not be loaded ({exc.__class__.__name__}: {exc})")
