@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -100,7 +100,7 @@ def save(index: DenseIndex, target: str | Path, extra: Callable[[Path], None] | 
 def _swap_into_place(tmp: Path, target: Path) -> None:
     if not target.exists():
         os.rename(tmp, target)
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
     os.rename(target, old / "index")
@@ -110,11 +110,12 @@ def _swap_into_place(tmp: Path, target: Path) -> None:
         os.rename(old / "index", target)  # put the previous index back before giving up
         raise
     finally:
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file's or a directory's entry to disk (a directory's, so a rename survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -193,10 +194,5 @@ def _sha256(path: Path) -> str:
 
 
 def _fsync_tree(root: Path) -> None:
-    paths: Iterable[Path] = [*sorted(root.rglob("*")), root]
-    for path in paths:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    for path in [*sorted(root.rglob("*")), root]:
+        _fsync(path)
