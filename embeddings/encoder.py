@@ -25,7 +25,8 @@ class ModelUnavailable(RuntimeError):
     """The model cannot be loaded; the message says which one and how to install it."""
 
 
-DEFAULT_MODEL = "m3e-small"
+# Multilingual: questions in English find Chinese passages (docs/quality.md, cross-lingual table).
+DEFAULT_MODEL = "multilingual-e5-small"
 
 
 def resolve_model(name: str | None) -> tuple[str, str]:
@@ -62,6 +63,11 @@ class Encoder:
     @property
     def max_tokens(self) -> int:
         return int(self.model.max_seq_length or 512)
+
+    def fits(self, text: str) -> bool:
+        """Whether the model reads this passage whole: sentence-transformers cuts what is longer."""
+        prompt = self.prompts.get("passage", "")
+        return len(self.model.tokenizer(prompt + text, verbose=False)["input_ids"]) <= self.model.max_seq_length
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: L2-normalised float32 rows."""

@@ -1,7 +1,7 @@
 """A FAISS index directory that describes itself, written atomically.
 
 Layout of an index directory:
-    manifest.json    format version, model (id, fingerprint, dimension, prompts), counts, checksums
+    manifest.json    format version, model (id, fingerprint, dimension, prompts, cosine scale), counts, checksums
     vectors.faiss    inner-product index over L2-normalised float32 vectors
     records.jsonl    one JSON object per vector, in vector order (the caller's payload)
     ...              whatever else the caller writes through `extra` (a BM25 index, say)

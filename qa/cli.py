@@ -50,7 +50,7 @@ def _encoder(model: str | None):  # type: ignore[no-untyped-def]
 @main.command()
 @click.option("--corpus", "corpus_dir", default=_settings.corpus_dir, show_default=True, help="Folder of documents (RAGQA_CORPUS).")
 @click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory to write (RAGQA_INDEX).")
-@click.option("--model", default=_settings.model, help="Embedding model: alias, folder or name (RAGQA_MODEL). [default: m3e-small]")
+@click.option("--model", default=_settings.model, help="Embedding model: alias, folder or name (RAGQA_MODEL). [default: multilingual-e5-small]")
 @click.option("--if-stale", is_flag=True, help="Only rebuild when the corpus, model or splitting changed.")
 def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool) -> None:
     """Build the search index of a corpus folder (atomically replacing the old one)."""
@@ -132,7 +132,7 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 @click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--index", "index_dir", default=None, help="Evaluate this existing index (default: RAGQA_INDEX); with --build, write the new index here and keep it.")
 @click.option("--build", is_flag=True, help="Index the datasets' own contexts first (one document per article).")
-@click.option("--model", default=_settings.model, help="Embedding model for --build (RAGQA_MODEL). [default: m3e-small]")
+@click.option("--model", default=_settings.model, help="Embedding model for --build (RAGQA_MODEL). [default: multilingual-e5-small]")
 @click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, 20), help="Passages per question (recall@k needs k <= this).")
 @click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
 @click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")

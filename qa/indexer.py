@@ -8,14 +8,14 @@ from pathlib import Path
 
 from embeddings import index as dense_index
 from embeddings.encoder import Encoder
-from qa import sentence_vectors
+from qa import cosine_scale, sentence_vectors
 from qa.corpus import read_corpus
 from qa.documents import Document
 from qa.passages import MAX_CHARS, MIN_CHARS, split_passages
 from qa.retrieve import build_bm25, save_bm25
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 
 @dataclass
@@ -51,12 +51,13 @@ def index_documents(documents: list[Document], source: dict[str, str], index_dir
                     progress: bool = False, max_chars: int = MAX_CHARS) -> BuildReport:
     """Split documents into passages, embed them and write the index directory."""
     started = time.perf_counter()
-    passages = split_passages(documents, max_chars=max_chars)
+    passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
     texts = [p.embedding_text() for p in passages]
     vectors = encoder.encode_passages(texts, progress=progress)
     sentences = sentence_vectors.encode([p.text for p in passages], encoder, progress=progress)
     manifest = {
-        "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "prompts": encoder.prompts},
+        "model": {"id": encoder.model_id, "fingerprint": encoder.fingerprint, "prompts": encoder.prompts,
+                  "cosine_scale": cosine_scale.measure(encoder).to_dict()},
         "corpus": {**source, "documents": len(documents)},
         "chunking": chunking_settings(max_chars),
     }

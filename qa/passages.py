@@ -3,13 +3,15 @@
 A paragraph longer than `max_chars` is cut at sentence ends (a sentence that alone is too long
 at clause marks, then hard); a very short paragraph is merged with the next one of its section,
 so a one-line question such as 为何能做大做强？ travels with the paragraph that answers it.
+Given the embedding model's `fits` test, a piece the model would truncate (more tokens than it
+reads) is cut again with half the bound until it fits.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from qa.documents import Document
 from qa.layout import Unit, document_units
@@ -17,6 +19,7 @@ from qa.text import is_cjk, split_sentences
 
 MAX_CHARS = 400
 MIN_CHARS = 40
+_MIN_BOUND = 16  # below this a piece is kept as it is: nothing shorter reads as a passage
 _CLAUSE_END = re.compile(r"[，、：,:]")
 
 
@@ -41,17 +44,26 @@ class Passage:
 
     def embedding_text(self) -> str:
         """The text that is embedded and BM25-indexed: the article title gives short paragraphs context."""
-        head = " ".join(t for t in (self.title, self.section) if t)
-        return f"{head}\n{self.text}" if head else self.text
+        return embedding_text(self.title, self.section, self.text)
 
 
-def split_passages(docs: Iterable[Document], max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS) -> list[Passage]:
-    """Turn documents into bounded passages with stable ids (`<doc>#<n>`)."""
+def embedding_text(title: str, section: str, text: str) -> str:
+    head = " ".join(t for t in (title, section) if t)
+    return f"{head}\n{text}" if head else text
+
+
+def split_passages(docs: Iterable[Document], max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS,
+                   fits: Callable[[str], bool] | None = None) -> list[Passage]:
+    """Turn documents into bounded passages with stable ids (`<doc>#<n>`).
+
+    Args:
+        fits: whether the model reads an embedding text whole (see `Encoder.fits`); None skips the check.
+    """
     passages: list[Passage] = []
     for doc in docs:
         pieces: list[Unit] = []
         for unit in _merge_short(document_units(doc), min_chars, max_chars):
-            pieces.extend(_bound(unit, max_chars))
+            pieces.extend(_fit(unit, max_chars, fits))
         for n, unit in enumerate(pieces):
             passages.append(
                 Passage(f"{doc.id}#{n}", doc.id, doc.path, unit.title, unit.section, unit.kind, unit.text, unit.start, unit.end)
@@ -77,6 +89,16 @@ def _merge_short(units: list[Unit], min_chars: int, max_chars: int) -> list[Unit
             out.append(unit)
     if carry is not None:
         out.append(carry)
+    return out
+
+
+def _fit(unit: Unit, max_chars: int, fits: Callable[[str], bool] | None) -> list[Unit]:
+    out: list[Unit] = []
+    for piece in _bound(unit, max_chars):
+        if fits is None or max_chars < 2 * _MIN_BOUND or fits(embedding_text(piece.title, piece.section, piece.text)):
+            out.append(piece)
+        else:
+            out.extend(_fit(piece, max_chars // 2, fits))
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from embeddings import index as dense_index
 from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
 from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
-from qa import sentence_vectors
+from qa import cosine_scale, sentence_vectors
 from qa.passages import Passage
 from qa.reader import HeuristicReader, Reader
 from qa.retrieve import Retriever, load_bm25
@@ -25,9 +25,9 @@ MAX_QUESTION_CHARS = 512
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 5
 # Below this reader confidence the corpus is taken not to hold the answer. It is the lowest value
-# that abstains on every unanswerable question of tests/data/seed_labels.jsonl with m3e-small
-# (they score at most 0.37; the answerable ones 0.66 or more); docs/quality.md has the trade-off.
-ANSWER_THRESHOLD = 0.38
+# that abstains on every unanswerable question of tests/data/seed_labels.jsonl with either embedded
+# model (they score at most 0.383; the answerable ones 0.64 or more); docs/quality.md has the trade-off.
+ANSWER_THRESHOLD = 0.39
 
 
 @dataclass
@@ -131,11 +131,13 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(dense, bm25)
+        # Indexes built before the scale was recorded get it measured now (a few seconds).
+        scale = cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
         try:
             known = sentence_vectors.load(index_dir, [r["text"] for r in dense.records])
         except (OSError, ValueError) as exc:
             raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
-        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf, known=known), index_dir)
+        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf, scale, known=known), index_dir)
 
     def info(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from qa.alignment import aligned_span
+from qa.cosine_scale import CosineScale
 from qa.answer_types import DATE, NUMBER, OTHER, Candidate, QuestionType, candidates, question_type
 from qa.script import to_simplified
 from qa.text import find_all, normalize, query_terms, split_sentences
@@ -24,7 +25,6 @@ from qa.text import find_all, normalize, query_terms, split_sentences
 _CLAUSE = re.compile(r"[^，；：,;:]+[，；：,;:]?")
 _CLAUSE_MARK = re.compile(r"[，；：,;:]")
 LEXICAL_WEIGHT = 0.6  # the rest is embedding similarity
-COSINE_FLOOR = 0.45  # m3e-small puts unrelated Chinese sentences around here
 
 
 @dataclass
@@ -46,9 +46,10 @@ class Reader(Protocol):
 class HeuristicReader:
     """Sentence choice by lexical + embedding similarity, then a span typed by the question."""
 
-    def __init__(self, encoder: Encoder, idf: Callable[[str], float], known: dict[str, np.ndarray] | None = None,
-                 cache_size: int = 50_000) -> None:
+    def __init__(self, encoder: Encoder, idf: Callable[[str], float], scale: CosineScale,
+                 known: dict[str, np.ndarray] | None = None, cache_size: int = 50_000) -> None:
         self.encoder = encoder
+        self.scale = scale  # the model's cosine scale, so weights and threshold mean the same for every model
         self.idf = idf
         self._known = known or {}  # sentence vectors computed at index time
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # sentences met since (other passages)
@@ -90,8 +91,7 @@ class HeuristicReader:
             vector = self._known.get(sentence)
             if vector is None:
                 vector = self._cache.get(sentence)
-            cosine = float(np.dot(qvec, vector)) if vector is not None else 0.0
-            semantic = max(0.0, (cosine - COSINE_FLOOR) / (1 - COSINE_FLOOR))
+            semantic = self.scale.semantic(float(np.dot(qvec, vector)), sentence) if vector is not None else 0.0
             scored.append((LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic, s, e))
         scored.sort(key=lambda x: -x[0])
         # The span heuristics speak Simplified Chinese; fold Traditional text (same length, same offsets).

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real m3e-small model, and a real index over a tiny mixed corpus.
+"""Shared fixtures: the real default model (multilingual-e5-small), and a real index over a tiny mixed corpus.
 
 The tiny corpus is the shipped newspaper page plus small English, HTML and JSONL documents, so
 every format and both scripts go through the same build the product uses.
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from embeddings.encoder import load_encoder
+from embeddings.encoder import DEFAULT_MODEL, load_encoder
 from qa.indexer import build_index
 from qa.pipeline import Pipeline
 from web import create_app
@@ -74,6 +74,12 @@ def covers(raw: str, text: str) -> bool:
 
 @pytest.fixture(scope="session")
 def encoder():
+    return load_encoder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def m3e_encoder():
+    """The other embedded model: the product works with both."""
     return load_encoder("m3e-small")
 
 
@@ -98,6 +104,14 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, encode
 @pytest.fixture(scope="session")
 def pipeline(index_dir: Path, encoder) -> Pipeline:
     return Pipeline.load(index_dir, encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def m3e_pipeline(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, m3e_encoder) -> Pipeline:
+    """The same corpus indexed with m3e-small."""
+    target = tmp_path_factory.mktemp("var-m3e") / "index"
+    build_index(corpus_dir, target, m3e_encoder)
+    return Pipeline.load(target, encoder=m3e_encoder)
 
 
 @pytest.fixture()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from embeddings.encoder import DEFAULT_MODEL
 from web import create_app
 
 QUESTIONS = ["福建三峡海上风电国际产业园占地多少亩？", "量子计算机的工作原理是什么？", "How tall is the solar tower?", "ＡＩ 新药 😀"]
@@ -82,7 +83,7 @@ def test_health_and_readiness(client, pipeline) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     data = ready.get_json()
-    assert data["status"] == "ready" and data["model"] == "m3e-small" and data["passages"] == len(pipeline.passages)
+    assert data["status"] == "ready" and data["model"] == DEFAULT_MODEL and data["passages"] == len(pipeline.passages)
 
 
 def test_not_ready_without_an_index(tmp_path) -> None:

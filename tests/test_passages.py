@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,7 +157,7 @@ def text_document(source: str, doc_id: str = "page.txt") -> Document:
     return Document(doc_id, doc_id, Path(doc_id).stem, text_blocks(source))
 
 
-def passages_of(source: str, **bounds: int) -> list[Passage]:
+def passages_of(source: str, **bounds: Any) -> list[Passage]:
     return split_passages([text_document(source)], **bounds)
 
 
@@ -562,3 +563,23 @@ def test_normalize_keeps_every_position(text: str) -> None:
     assert len(folded) == len(text)
     i = text.find("东京") if "东京" in text else text.find("東京")
     assert folded[i : i + 2] == "东京"
+
+
+# --- the embedding model's token limit ------------------------------------------------------------
+
+
+def test_passages_stay_within_the_models_token_limit(encoder) -> None:
+    """Characters are a proxy for tokens: NFKC turns ﷺ into 18 letters, so 400 of them are ~1,600 tokens."""
+    paragraph = "بسم الله ﷺ " * 12 + "ﷺ " * 125 + "نهاية الفقرة."
+    source = "عنوان\n\n" + paragraph + "\n"
+    tokens = lambda text: len(encoder.model.tokenizer(encoder.prompts.get("passage", "") + text)["input_ids"])
+
+    unchecked = passages_of(source)
+    checked = passages_of(source, fits=encoder.fits)
+
+    assert len(paragraph) <= 400 and max(tokens(p.embedding_text()) for p in unchecked) > encoder.model.max_seq_length
+    assert len(checked) > len(unchecked)
+    assert all(tokens(p.embedding_text()) <= encoder.model.max_seq_length for p in checked)
+    assert "".join(p.text for p in checked).replace(" ", "") == paragraph.strip().replace(" ", "")
+    for p in checked:
+        assert source[p.start : p.end] == p.text

@@ -6,6 +6,7 @@ import json
 import urllib.request
 
 from conftest import http_json as _request
+from embeddings.encoder import DEFAULT_MODEL
 
 
 def test_real_server_answers_over_http(server: str) -> None:
@@ -24,7 +25,7 @@ def test_real_server_errors_are_json(server: str) -> None:
     status, data = _request(server + "/api/ask", b"question=hi", "application/x-www-form-urlencoded")
     assert status == 415
     status, data = _request(server + "/readyz")
-    assert status == 200 and data["model"] == "m3e-small"
+    assert status == 200 and data["model"] == DEFAULT_MODEL
 
 
 def test_real_server_serves_the_page(server: str) -> None:
