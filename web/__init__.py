@@ -36,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         RAGQA_INDEX=settings.index_dir,
         RAGQA_MODEL=settings.model,
+        RAGQA_QUERY_BACKEND=settings.query_backend,
         JSON_AS_ASCII=False,
     )
     if config:
@@ -64,7 +65,8 @@ def _load_pipeline(app: Flask) -> None:
     from qa.pipeline import Pipeline
 
     try:
-        app.extensions["ragqa"]["pipeline"] = Pipeline.load(app.config["RAGQA_INDEX"], model=app.config["RAGQA_MODEL"])
+        app.extensions["ragqa"]["pipeline"] = Pipeline.load(
+            app.config["RAGQA_INDEX"], model=app.config["RAGQA_MODEL"], query_backend=app.config["RAGQA_QUERY_BACKEND"])
     except RagqaError as exc:
         log.error("pipeline not loaded: %s", exc.message)
         app.extensions["ragqa"]["error"] = exc
