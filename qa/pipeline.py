@@ -172,6 +172,7 @@ class Pipeline:
     def info(self) -> dict[str, Any]:
         return {
             "model": self.encoder.model_id,
+            "reader": type(self.reader).__name__,
             "passages": len(self.passages),
             "built_at": self.dense.manifest.get("built_at"),
             "index": str(self.index_dir) if self.index_dir else None,

@@ -38,6 +38,7 @@ class TrainingConfig:
     warmup: float = 0.1
     seed: int = 0
     limit: int | None = None  # questions, a seeded sample
+    negatives: float | None = None  # windows without the answer kept per window with it (None: all)
     checkpoint_every: int = 100
     max_steps: int | None = None  # stop early (the checkpoint stays, to resume)
 
@@ -121,8 +122,10 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     if config.limit is not None and config.limit < len(examples):
         examples = random.Random(config.seed).sample(examples, config.limit)
     windows, starts, ends = features(tokenizer, examples, config.max_length, config.stride)
-    progress(f"{len(examples)} questions -> {len(windows)} windows of {config.max_length} tokens")
-    per_epoch = -(-len(windows) // config.batch_size)
+    pool = _pool(starts, config.negatives, config.seed)
+    progress(f"{len(examples)} questions -> {len(windows)} windows of {config.max_length} tokens, "
+             f"{len(pool)} trained on ({int((starts[pool] > 0).sum())} hold the answer)")
+    per_epoch = -(-len(pool) // config.batch_size)
     total = max(1, int(per_epoch * config.epochs))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=0.01)
@@ -139,7 +142,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
         schedule.load_state_dict(state["schedule"])
         step, losses = state["step"], state["losses"]
         progress(f"resumed at step {step} of {total}")
-    order = _order(len(windows), total * config.batch_size, config.seed)
+    order = pool[_order(len(pool), total * config.batch_size, config.seed)]
     model.train()
     stop = total if config.max_steps is None else min(total, step + config.max_steps)
     while step < stop:
@@ -173,6 +176,19 @@ def save_reader(model: Any, out: Path, settings: ReaderSettings, config: Trainin
             "run": {"examples": report.examples, "windows": report.windows, "steps": report.steps,
                     "seconds": round(report.seconds), "final_loss": round(float(np.mean(report.losses[-50:])), 4)}}
     (out / CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _pool(starts: np.ndarray, negatives: float | None, seed: int) -> np.ndarray:
+    """The windows trained on: all that hold the answer, and a seeded sample of the others.
+
+    Long contexts give many windows without the answer; keeping them all spends most of the
+    time teaching [CLS], keeping some still teaches the reader to say "not here".
+    """
+    positive, negative = np.flatnonzero(starts > 0), np.flatnonzero(starts == 0)
+    if negatives is not None and len(negative) > negatives * len(positive):
+        rng = np.random.default_rng(seed)
+        negative = np.sort(rng.choice(negative, int(negatives * len(positive)), replace=False))
+    return np.sort(np.concatenate([positive, negative]))
 
 
 def _identity(config: TrainingConfig) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
         RAGQA_INDEX=settings.index_dir,
         RAGQA_MODEL=settings.model,
         RAGQA_QUERY_BACKEND=settings.query_backend,
+        RAGQA_READER=settings.reader_dir,
         JSON_AS_ASCII=False,
     )
     if config:
@@ -66,7 +67,8 @@ def _load_pipeline(app: Flask) -> None:
 
     try:
         app.extensions["ragqa"]["pipeline"] = Pipeline.load(
-            app.config["RAGQA_INDEX"], model=app.config["RAGQA_MODEL"], query_backend=app.config["RAGQA_QUERY_BACKEND"])
+            app.config["RAGQA_INDEX"], model=app.config["RAGQA_MODEL"], query_backend=app.config["RAGQA_QUERY_BACKEND"],
+            reader_dir=app.config["RAGQA_READER"])
     except RagqaError as exc:
         log.error("pipeline not loaded: %s", exc.message)
         app.extensions["ragqa"]["error"] = exc
