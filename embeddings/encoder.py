@@ -68,7 +68,7 @@ class Encoder:
     def fits(self, text: str) -> bool:
         """Whether the model reads this passage whole: sentence-transformers cuts what is longer."""
         prompt = self.prompts.get("passage", "")
-        return len(self.model.tokenizer(prompt + text, verbose=False)["input_ids"]) <= self.model.max_seq_length
+        return len(self.model.tokenizer(prompt + text, verbose=False)["input_ids"]) <= self.max_tokens
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: L2-normalised float32 rows."""

@@ -97,6 +97,16 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
+def _heuristic_reader(index_dir: Path, manifest: dict[str, Any], encoder: Encoder, retriever: Retriever) -> HeuristicReader:
+    # Indexes built before the scale was recorded get it measured now (a few seconds).
+    scale = cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
+    try:
+        known = sentence_vectors.load(index_dir, [r["text"] for r in retriever.dense.records])
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
+    return HeuristicReader(encoder, retriever.idf, scale, known=known)
+
+
 def _trained_reader(folder: str | Path) -> Any:
     from qa.extractive_reader import load_reader
 
@@ -158,16 +168,10 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(dense, bm25)
-        # Indexes built before the scale was recorded get it measured now (a few seconds).
-        scale = cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
-        try:
-            known = sentence_vectors.load(index_dir, [r["text"] for r in dense.records])
-        except (OSError, ValueError) as exc:
-            raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
         if reader_dir:
             trained = _trained_reader(reader_dir)
             return cls(encoder, dense, retriever, trained, index_dir, trained.threshold)
-        return cls(encoder, dense, retriever, HeuristicReader(encoder, retriever.idf, scale, known=known), index_dir)
+        return cls(encoder, dense, retriever, _heuristic_reader(index_dir, manifest, encoder, retriever), index_dir)
 
     def info(self) -> dict[str, Any]:
         return {
