@@ -194,6 +194,7 @@ def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, st
                  learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
                  max_steps: int | None) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
+    from embeddings.encoder import ModelUnavailable
     from qa.reader_training import TrainingConfig, train
 
     if stride >= max_length // 2:
@@ -202,7 +203,7 @@ def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, st
                             limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps)
     try:
         report = train(config, progress=lambda line: click.echo(line, err=True))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ModelUnavailable) as exc:
         raise click.ClickException(f"cannot train: {exc}") from exc
     if report.finished:
         click.echo(f"reader written to {out} ({report.steps} steps, {report.seconds:.0f} s)")

@@ -119,6 +119,8 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
 
     examples = load_examples(config.data)
+    if not examples:
+        raise ValueError(f"no answerable question with a locatable answer in {', '.join(config.data)}")
     if config.limit is not None and config.limit < len(examples):
         examples = random.Random(config.seed).sample(examples, config.limit)
     windows, starts, ends = features(tokenizer, examples, config.max_length, config.stride)

@@ -120,3 +120,20 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     if result.answer:
         passage = next(r.passage for r in result.passages if r.passage.id == result.answer.passage_id)
         assert passage.text[result.answer.start : result.answer.end] == result.answer.text
+
+
+@pytest.mark.parametrize("content,base,message", [
+    ("{not json", "m3e-small", "cannot train"),
+    ('{"data": [{"paragraphs": [{"qas": []}]}]}', "m3e-small", "cannot train"),
+    ('{"data": []}', "/no/such/model", "not a sentence-transformers model folder"),
+    ('{"data": [{"paragraphs": [{"context": "x", "qas": [{"question": "q", "answers": []}]}]}]}', "m3e-small",
+     "no answerable question"),
+])
+def test_bad_training_input_is_one_line(runner, tmp_path: Path, content: str, base: str, message: str) -> None:
+    data = tmp_path / "bad.json"
+    data.write_text(content, encoding="utf-8")
+    (tmp_path / "no").mkdir()
+    result = runner.invoke(main, ["train-reader", "--data", str(data), "--out", str(tmp_path / "out"),
+                                  "--base", base.replace("/no/such/model", str(tmp_path / "no"))])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
