@@ -12,7 +12,6 @@ mostly in Chinese characters is read with the Chinese anchors, any other with th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder
-from qa.text import split_sentences
+from qa.text import is_mostly_cjk, split_sentences
 
 # Where m3e-small's Chinese anchors fall on the scale the reader was tuned with, (cosine - 0.45) / 0.55:
 # its median 0.6713 and 99th percentile 0.8483 on the Chinese reference text (tests/test_cosine_scale.py
@@ -28,7 +27,6 @@ from qa.text import split_sentences
 REFERENCE_MEDIAN = 0.4024
 REFERENCE_HIGH = 0.7241
 _MIN_SENTENCE_CHARS = 8  # fragments such as "图为…" captions carry little meaning
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class CosineScale:
 
     def semantic(self, cosine: float, text: str) -> float:
         """Similarity of a question to `text` on the shared 0..1 scale: 0 for unrelated, rising to 1."""
-        return (self.han if is_han(text) else self.other).map(cosine)
+        return (self.han if is_mostly_cjk(text) else self.other).map(cosine)
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         return {name: {"median": round(a.median, 6), "high": round(a.high, 6)}
@@ -68,12 +66,6 @@ class CosineScale:
         if not all(-1.0 <= a.median < a.high <= 1.0 for a in anchors):
             return None
         return cls(*anchors)
-
-
-def is_han(text: str) -> bool:
-    """Whether most of the letters of `text` are Chinese characters."""
-    letters = sum(ch.isalpha() for ch in text)
-    return bool(letters) and len(_HAN.findall(text)) * 2 >= letters
 
 
 def reference_sentences(language: str) -> list[str]:

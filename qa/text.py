@@ -39,6 +39,12 @@ def is_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+def is_mostly_cjk(text: str) -> bool:
+    """True when at least half of the letters of the text are CJK ideographs."""
+    letters = sum(ch.isalpha() for ch in text)
+    return bool(letters) and len(_CJK.findall(text)) * 2 >= letters
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Split text into sentences; return (start, end) code-point spans that cover it.
 

@@ -11,6 +11,7 @@ import pytest
 from qa import cosine_scale
 from qa.cosine_scale import CosineScale
 from qa.pipeline import Pipeline
+from qa.text import is_mostly_cjk
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_each_model_and_script_gets_its_own_anchors(m3e_scale: CosineScale, e5_s
 @pytest.mark.parametrize("text,han", [("张江科学城", True), ("PD-1抑制剂特瑞普利单抗", True), ("臺北市", True),
                                       ("The CAR-T 产品", False), ("Москва", False), ("2024", False), ("", False)])
 def test_script_of_a_sentence(text: str, han: bool) -> None:
-    assert cosine_scale.is_han(text) is han
+    assert is_mostly_cjk(text) is han
 
 
 def test_measuring_is_deterministic(encoder, e5_scale: CosineScale) -> None:
