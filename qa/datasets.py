@@ -20,6 +20,7 @@ class Example:
     question: str
     answers: list[str]
     context: str | None = None
+    article: int | None = None  # index of its article in the file (SQuAD), for folds
 
     @property
     def answerable(self) -> bool:
@@ -49,6 +50,18 @@ def load_dataset(path: str | Path) -> Dataset:
         raise BadRequest(f"{path} is not SQuAD-format JSON ({exc.__class__.__name__}: {exc})", code="dataset_error") from exc
 
 
+def fold(dataset: Dataset, part: int, parts: int) -> Dataset:
+    """The questions of every `parts`-th article starting at `part` (1-based): disjoint folds by article,
+    so that, e.g., a reader's threshold chosen on fold 1/2 is reported on fold 2/2 of the same file.
+    Articles stay whole (questions about one text never land on both sides); all contexts are kept
+    for indexing, so the folds share the distractors."""
+    if not 1 <= part <= parts:
+        raise BadRequest(f"fold {part}/{parts} does not exist; use K/N with 1 <= K <= N", code="invalid_setting")
+    keep = [ex for i, ex in enumerate(dataset.examples)
+            if (ex.article if ex.article is not None else i) % parts == part - 1]
+    return Dataset(f"{dataset.name}[{part}/{parts}]", keep, dataset.articles)
+
+
 def _from_squad(path: Path, data: dict) -> Dataset:
     examples: list[Example] = []
     articles: list[tuple[str, list[str]]] = []
@@ -60,7 +73,7 @@ def _from_squad(path: Path, data: dict) -> Dataset:
             paragraphs.append(context)
             for qa in paragraph["qas"]:
                 answers = [] if qa.get("is_impossible") else _unique(a["text"] for a in qa.get("answers", []))
-                examples.append(Example(str(qa["id"]), qa["question"], answers, context))
+                examples.append(Example(str(qa["id"]), qa["question"], answers, context, n))
         articles.append((title, paragraphs))
     return Dataset(path.stem, examples, articles)
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from functools import lru_cache
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from qa.reader import Reading
+from qa.script import to_simplified
 from qa.text import split_sentences
 from qa.windows import make_windows
 
@@ -29,7 +31,10 @@ class ReaderSettings:
     base: str  # embedded model name or folder the reader was trained over
     max_length: int = 256
     stride: int = 64
-    threshold: float = 0.5  # no-answer cut on this reader's score, chosen from labels at training time
+    # Chosen from labelled data by `ragqa calibrate-reader` (qa.calibration), never by hand:
+    threshold: float = 0.0  # no-answer cut on the combined score
+    retrieval_weight: float = 0.0  # exponent of the retrieval score in the combined score
+    quantize: bool = False  # int8 dynamic quantization of the linear layers when reading
 
 
 class ExtractiveReader:
@@ -45,35 +50,43 @@ class ExtractiveReader:
     def threshold(self) -> float:
         return self.settings.threshold
 
+    @property
+    def retrieval_weight(self) -> float:
+        return self.settings.retrieval_weight
+
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
                   question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
         pairs = [(qi, pi) for qi, texts in enumerate(passages) for pi in range(len(texts))]
         readings = [[Reading(None, None, 0.0) for _ in texts] for texts in passages]
         if not pairs:
             return readings
-        windows = make_windows(self.tokenizer, [questions[q] for q, _ in pairs],
-                               [passages[q][p] for q, p in pairs], self.settings.max_length, self.settings.stride)
-        starts, ends = self._logits(windows)
-        for w in range(len(windows)):
+        # Training folded Traditional Chinese to Simplified; the fold keeps every offset (to_simplified).
+        windows = make_windows(self.tokenizer, [to_simplified(questions[q]) for q, _ in pairs],
+                               [to_simplified(passages[q][p]) for q, p in pairs], self.settings.max_length,
+                               self.settings.stride)
+        for w, (starts, ends) in self._logits(windows):
             q, p = pairs[windows.pair[w]]
-            found = best_span(starts[w], ends[w], windows.offsets[w])
+            found = best_span(starts, ends, windows.offsets[w][: len(starts)])
             if found is not None and found[2] > readings[q][p].score:
                 text = passages[q][p]
                 s, e = found[0], found[1]
                 readings[q][p] = Reading((s, e), _sentence(text, s, e), found[2])
         return readings
 
-    def _logits(self, windows: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _logits(self, windows: Any) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
+        """(window, (start logits, end logits)) cut to the window's length; windows batched by length."""
         import torch
 
-        starts, ends = [], []
+        lengths = windows.lengths()
+        order = np.argsort(-lengths, kind="stable")  # similar lengths share a batch: less padding
         with torch.inference_mode():
-            for lo in range(0, len(windows), self.batch_size):
-                batch = {k: torch.from_numpy(v) for k, v in windows.batch(slice(lo, lo + self.batch_size)).items()}
-                out = self.model(**batch)
-                starts.append(out.start_logits.float().numpy())
-                ends.append(out.end_logits.float().numpy())
-        return np.concatenate(starts), np.concatenate(ends)
+            for lo in range(0, len(order), self.batch_size):
+                rows = order[lo : lo + self.batch_size]
+                out = self.model(**{k: torch.from_numpy(v) for k, v in windows.batch(rows).items()})
+                starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
+                for i, w in enumerate(rows):
+                    n = int(lengths[w])
+                    yield int(w), (starts[i, :n], ends[i, :n])
 
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tuple[int, int] | None],
@@ -84,12 +97,17 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tu
         return None
     ps, pe = _softmax(start_logits), _softmax(end_logits)  # over the whole window, so mass on [CLS] means "not here"
     ps, pe = np.where(valid, ps, 0.0), np.where(valid, pe, 0.0)
-    n = len(offsets)
-    scores = np.triu(np.outer(ps, pe)) - np.triu(np.ones((n, n)), k=max_tokens)  # end >= start, short spans only
+    scores = np.outer(ps, pe) * _band(len(offsets), max_tokens)  # end >= start, short spans only
     s, e = np.unravel_index(int(np.argmax(scores)), scores.shape)
     if scores[s, e] <= 0:
         return None
     return offsets[s][0], offsets[e][1], float(scores[s, e])  # type: ignore[index]
+
+
+@lru_cache(maxsize=64)
+def _band(n: int, width: int) -> np.ndarray:
+    """1 where 0 <= end - start < width, else 0 (n x n)."""
+    return np.triu(np.ones((n, n))) - np.triu(np.ones((n, n)), k=width)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -102,6 +120,18 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
         if s <= start < e:
             return s, max(e, end)
     return start, end
+
+
+def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
+    """Store a calibration's threshold and retrieval weight (and how they were chosen) in reader.json."""
+    path = Path(folder) / CONFIG
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["settings"]["threshold"] = chosen["threshold"]
+    meta["settings"]["retrieval_weight"] = chosen["retrieval_weight"]
+    meta["calibration"] = {k: chosen[k] for k in ("settings", "cases", "chosen")}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
 
 
 def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
@@ -125,4 +155,17 @@ def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
         raise ValueError(f"{folder / WEIGHTS} holds weights the base model '{settings.base}' lacks: {sorted(missing)[:3]}")
     model.load_state_dict(trained, strict=False)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    if settings.quantize:
+        model = quantize(model)
     return ExtractiveReader(model, tokenizer, settings, batch_size)
+
+
+def quantize(model: Any) -> Any:
+    """int8 weights for every linear layer, activations quantized on the fly (CPU inference only)."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch points to torchao for new code; the eager API still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)

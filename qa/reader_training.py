@@ -168,6 +168,35 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     return report
 
 
+def export_checkpoint(config: TrainingConfig) -> Report:
+    """Write the reader from the run's checkpoint as it stands (to evaluate a run before it ends).
+
+    reader.json records the step reached, so an unfinished reader is never mistaken for a finished one.
+    """
+    import torch
+    from transformers import BertForQuestionAnswering
+    from transformers.utils import logging as hf_logging
+
+    from embeddings.encoder import resolve_model
+
+    out = Path(config.out)
+    checkpoint = out / CHECKPOINT
+    if not checkpoint.is_file():
+        raise ValueError(f"no checkpoint in {out}; start the run first")
+    state = torch.load(checkpoint, weights_only=True)
+    if state["config"] != _identity(config):
+        raise ValueError(f"{checkpoint} belongs to a run with other settings; give the settings it was started with")
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    _, base = resolve_model(config.base)
+    model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    model.load_state_dict(state["model"], strict=False)
+    report = Report(0, 0, state["step"], state["step"], 0.0, state["losses"], finished=False)
+    save_reader(model, out, ReaderSettings(config.base, config.max_length, config.stride), config, report)
+    return report
+
+
 def save_reader(model: Any, out: Path, settings: ReaderSettings, config: TrainingConfig, report: Report) -> None:
     """Write what training changed (fp16) and the reader's settings; the word embeddings stay with the base."""
     from safetensors.torch import save_file
@@ -176,7 +205,8 @@ def save_reader(model: Any, out: Path, settings: ReaderSettings, config: Trainin
     save_file(trained, str(out / WEIGHTS))
     meta = {"settings": asdict(settings), "training": asdict(config),
             "run": {"examples": report.examples, "windows": report.windows, "steps": report.steps,
-                    "seconds": round(report.seconds), "final_loss": round(float(np.mean(report.losses[-50:])), 4)}}
+                    "seconds": round(report.seconds), "final_loss": round(float(np.mean(report.losses[-50:])), 4),
+                    "finished": report.finished}}
     (out / CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 

@@ -27,8 +27,14 @@ class Windows:
         return len(self.pair)
 
     def batch(self, rows: slice | np.ndarray) -> dict[str, np.ndarray]:
-        return {"input_ids": self.input_ids[rows], "attention_mask": self.attention_mask[rows],
-                "token_type_ids": self.token_type_ids[rows]}
+        """The model inputs of these windows, cut to the longest of them (padding costs as much as text)."""
+        mask = self.attention_mask[rows]
+        width = int(mask.sum(axis=1).max()) if len(mask) else 0
+        return {"input_ids": self.input_ids[rows, :width], "attention_mask": mask[:, :width],
+                "token_type_ids": self.token_type_ids[rows, :width]}
+
+    def lengths(self) -> np.ndarray:
+        return self.attention_mask.sum(axis=1)
 
 
 def make_windows(tokenizer: Any, questions: Sequence[str], passages: Sequence[str], max_length: int = 256,

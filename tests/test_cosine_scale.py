@@ -73,4 +73,4 @@ def test_the_index_records_the_scale_and_old_indexes_get_it_measured(index_dir: 
     del manifest["model"]["cosine_scale"]
     (old / "manifest.json").write_text(json.dumps(manifest))  # the manifest is not in its own checksum list
     pipeline = Pipeline.load(old, encoder=encoder)
-    assert pipeline.reader.scale.other.high == pytest.approx(e5_scale.other.high, abs=1e-5)
+    assert pipeline.scale.other.high == pytest.approx(e5_scale.other.high, abs=1e-5)

@@ -99,9 +99,15 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     first = runner.invoke(main, args + ["--max-steps", "20"])
     assert first.exit_code == 0, first.output
     assert "stopped at step 20" in first.output and not (out / WEIGHTS).exists()
+    exported = runner.invoke(main, args + ["--export-checkpoint"])
+    assert exported.exit_code == 0 and "step 20" in exported.output, exported.output
+    meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
+    assert meta["run"] == {**meta["run"], "steps": 20, "finished": False}
+    assert load_reader(out).read_many(["产业园占地多少亩？"], [[FACTS[0][0]]])[0][0].score >= 0
     second = runner.invoke(main, args)
     assert second.exit_code == 0, second.output
     assert "resumed at step 20" in second.output and (out / WEIGHTS).exists()
+    assert json.loads((out / "reader.json").read_text(encoding="utf-8"))["run"]["finished"] is True
     assert (out / WEIGHTS).stat().st_size < 50 * 2**20  # the frozen word embeddings are not shipped
 
     reader = load_reader(out)

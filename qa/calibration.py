@@ -1,0 +1,124 @@
+"""Choose a trained reader's no-answer threshold and retrieval weight from labelled questions.
+
+Each labelled question is asked twice: as it is (the corpus holds the answer) and with every
+retrieved passage that holds a gold answer removed (the corpus does not), so both sides of the
+no-answer decision are measured on real retrieval output, plus any question labelled
+unanswerable. The choice maximises the SQuAD 2.0 overall F1 (an abstention scores 1 on a question
+without an answer and 0 on one with it), the criterion of SQuAD 2.0's own `find_best_thresh`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from qa.datasets import Example
+from qa.metrics import contains_answer, exact_match, f1
+from qa.pipeline import Pipeline, combined_score
+from qa.reader import Reader
+
+WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+EXTRA = 5  # passages retrieved beyond top_k, to fill the list when the gold ones are removed
+
+
+@dataclass
+class Case:
+    """One decision to make: the gold answers ([] when the passages hold none) and, per passage,
+    the reader's best span, its score and the passage's retrieval evidence (`Pipeline.evidence`)."""
+
+    answers: list[str]
+    spans: list[str | None]
+    reader: list[float]
+    retrieval: list[float]
+
+
+@dataclass
+class Point:
+    threshold: float
+    answered: float  # share of answerable cases given an answer
+    em: float  # over answerable cases, an abstention scoring 0
+    f1: float
+    abstained: float  # share of cases without an answer where the pipeline abstained
+    overall_f1: float  # SQuAD 2.0: answerable F1 and abstention on the rest, over all cases
+
+
+def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top_k: int, batch_size: int = 8) -> list[Case]:
+    """Read each question's passages once and derive its answerable and gold-removed cases."""
+    cases: list[Case] = []
+    for lo in range(0, len(examples), batch_size):
+        batch = list(examples[lo : lo + batch_size])
+        questions = [ex.question for ex in batch]
+        vectors = pipeline.encoder.encode_queries(questions)
+        hits = pipeline.retriever.search_many(questions, vectors, top_k + EXTRA)
+        texts = [[pipeline.passages[h.row].text for h in hs] for hs in hits]
+        readings = reader.read_many(questions, texts, vectors)
+        for ex, hs, ts, rs in zip(batch, hits, texts, readings):
+            gold = [contains_answer(t, ex.answers) for t in ts] if ex.answerable else [False] * len(ts)
+            shown = list(range(min(top_k, len(hs))))
+            without = [i for i, g in enumerate(gold) if not g][:top_k]
+            views = [(ex.answers, shown), ([], without)] if ex.answerable else [([], shown)]
+            for answers, rows in views:
+                if not rows:
+                    continue
+                spans = [None if rs[i].answer is None else ts[i][rs[i].answer[0] : rs[i].answer[1]] for i in rows]
+                evidence = [pipeline.evidence(hs[i], ex.question) for i in rows]
+                cases.append(Case(answers, spans, [rs[i].score for i in rows], evidence))
+    return cases
+
+
+def decide(case: Case, weight: float) -> tuple[str | None, float]:
+    """The best span over the case's passages and its combined score (the pipeline's rule)."""
+    best: tuple[str | None, float] = (None, 0.0)
+    for span, reader, retrieval in zip(case.spans, case.reader, case.retrieval):
+        score = combined_score(reader, retrieval, weight)
+        if span and score > best[1]:
+            best = (span, score)
+    return best
+
+
+def curve(cases: Sequence[Case], weight: float) -> list[Point]:
+    """The trade-off at every threshold that changes a decision (each case's best score)."""
+    decided = [decide(c, weight) for c in cases]
+    answerable = np.array([bool(c.answers) for c in cases])
+    scores = np.array([s for _, s in decided])
+    ems = np.array([exact_match(p, c.answers) if c.answers else 0.0 for (p, _), c in zip(decided, cases)])
+    f1s = np.array([f1(p, c.answers) if c.answers else 0.0 for (p, _), c in zip(decided, cases)])
+    has_span = np.array([p is not None for p, _ in decided])
+    n_ans, n_none = max(1, int(answerable.sum())), max(1, int((~answerable).sum()))
+    points = []
+    for t in sorted({0.0, *scores[has_span].tolist()}):
+        answer = has_span & (scores >= t)
+        right = np.where(answerable, np.where(answer, f1s, 0.0), np.where(answer, 0.0, 1.0))
+        points.append(Point(
+            float(t), float((answer & answerable).sum() / n_ans),
+            float(100 * np.where(answer, ems, 0.0)[answerable].sum() / n_ans),
+            float(100 * np.where(answer, f1s, 0.0)[answerable].sum() / n_ans),
+            float((~answer & ~answerable).sum() / n_none), float(100 * right.mean()),
+        ))
+    return points
+
+
+def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS) -> dict[str, Any]:
+    """The retrieval weight and threshold with the best overall F1, and the curve at that weight."""
+    if not cases:
+        raise ValueError("no labelled questions to calibrate on")
+    best: dict[str, Any] | None = None
+    for weight in weights:
+        points = curve(cases, weight)
+        top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
+        if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
+            best = {"retrieval_weight": weight, "threshold": top.threshold, "chosen": asdict(top),
+                    "curve": [asdict(p) for p in points]}
+    assert best is not None
+    best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
+    return best
+
+
+def thin(points: Sequence[dict[str, Any]], n: int = 12) -> list[dict[str, Any]]:
+    """About n points spread evenly over the curve, for printing and docs."""
+    if len(points) <= n:
+        return list(points)
+    picks = np.linspace(0, len(points) - 1, n).round().astype(int)
+    return [points[i] for i in sorted(set(picks.tolist()))]

@@ -1,0 +1,109 @@
+"""Choosing the reader's threshold and retrieval weight from labels: the curve against a brute-force
+count, the choice, folds by article, and the score blend the pipeline uses."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from qa.calibration import Case, choose, curve, decide
+from qa.datasets import fold, load_dataset
+from qa.errors import BadRequest
+from qa.metrics import f1
+from qa.pipeline import combined_score
+
+
+def _cases(n: int = 60, seed: int = 0) -> list[Case]:
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        answers = [f"答案{i}"] if rng.random() < 0.6 else []
+        k = rng.randint(1, 5)
+        spans = [rng.choice([f"答案{i}", f"答案{i}x", "别的", None]) for _ in range(k)]
+        cases.append(Case(answers, spans, [rng.random() for _ in range(k)], sorted((rng.random() for _ in range(k)), reverse=True)))
+    return cases
+
+
+def _overall_f1(cases: list[Case], weight: float, threshold: float) -> float:
+    total = 0.0
+    for case in cases:
+        best, best_score = None, 0.0
+        for span, r, q in zip(case.spans, case.reader, case.retrieval):
+            s = combined_score(r, q, weight)
+            if span and s > best_score:
+                best, best_score = span, s
+        answered = best is not None and best_score >= threshold
+        total += (f1(best, case.answers) if answered else 0.0) if case.answers else float(not answered)
+    return 100 * total / len(cases)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3])
+def test_curve_matches_brute_force(weight: float) -> None:
+    cases = _cases()
+    points = curve(cases, weight)
+    assert len(points) > 10
+    for p in points:
+        assert p.overall_f1 == pytest.approx(_overall_f1(cases, weight, p.threshold))
+    answered = [p.answered for p in points]
+    assert answered == sorted(answered, reverse=True)  # a higher threshold never answers more
+
+
+def test_choice_is_the_best_point_of_all_weights() -> None:
+    cases = _cases(80, seed=3)
+    chosen = choose(cases, weights=(0.0, 0.2, 0.5))
+    best = max(_overall_f1(cases, w, p.threshold) for w in (0.0, 0.2, 0.5) for p in curve(cases, w))
+    assert chosen["chosen"]["overall_f1"] == pytest.approx(best)
+    assert _overall_f1(cases, chosen["retrieval_weight"], chosen["threshold"]) == pytest.approx(best)
+    assert chosen["cases"]["answerable"] + chosen["cases"]["without_answer"] == 80
+
+
+def test_nothing_to_calibrate_on_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        choose([])
+
+
+def test_combined_score_blends_geometrically() -> None:
+    assert combined_score(0.49, 0.25, 0.0) == 0.49
+    assert combined_score(0.49, 0.25, 0.5) == pytest.approx(0.35)
+    assert combined_score(0.8, 1.0, 0.3) > combined_score(0.8, 0.5, 0.3)
+    assert decide(Case(["a"], ["a", "b"], [0.5, 0.6], [1.0, 0.2]), 0.5)[0] == "a"  # retrieval outvotes the reader
+    assert decide(Case(["a"], ["a", "b"], [0.5, 0.6], [1.0, 0.2]), 0.0)[0] == "b"
+
+
+def test_folds_split_by_article_and_cover_every_question(tmp_path: Path) -> None:
+    data = {"data": [{"title": f"t{a}", "paragraphs": [{"context": f"文章{a}段{p}", "qas": [
+        {"id": f"{a}-{p}-{q}", "question": "问?", "answers": [{"text": "文章", "answer_start": 0}]} for q in range(2)]}
+        for p in range(2)]} for a in range(5)]}
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    ds = load_dataset(path)
+    one, two = fold(ds, 1, 2), fold(ds, 2, 2)
+    assert {e.id.split("-")[0] for e in one.examples} == {"0", "2", "4"}
+    assert {e.id.split("-")[0] for e in two.examples} == {"1", "3"}
+    assert sorted(e.id for e in one.examples + two.examples) == sorted(e.id for e in ds.examples)
+    assert one.articles == ds.articles  # every context stays indexed: the folds share distractors
+    with pytest.raises(BadRequest):
+        fold(ds, 3, 2)
+
+
+def test_bad_fold_is_a_one_line_cli_error(runner, tmp_path: Path) -> None:
+    from qa.cli import main
+
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"question": "q", "answers": ["a"]}\n', encoding="utf-8")
+    result = runner.invoke(main, ["eval", str(path), "--fold", "two"])
+    assert result.exit_code == 2 and "K/N" in result.output and "Traceback" not in result.output
+
+
+def test_evidence_is_high_for_the_passage_about_the_question_and_low_for_off_topic_ones(pipeline) -> None:
+    asked = "福建三峡海上风电国际产业园占地多少亩？"
+    vectors = pipeline.encoder.encode_queries([asked, "如何学习弹钢琴？"])
+    on, off = pipeline.retriever.search_many([asked, "如何学习弹钢琴？"], vectors, 5)
+    on_topic = [pipeline.evidence(h, asked) for h in on]
+    off_topic = [pipeline.evidence(h, "如何学习弹钢琴？") for h in off]
+    assert all(0.0 <= e <= 1.0 for e in on_topic + off_topic)
+    assert "1000亩" in pipeline.passages[on[0].row].text
+    assert on_topic[0] == max(on_topic) and on_topic[0] > max(off_topic) + 0.2
