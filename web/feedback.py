@@ -17,7 +17,7 @@ bp = Blueprint("feedback", __name__)
 
 
 def init_app(app: Flask) -> None:
-    """Keep feedback in RAGQA_FEEDBACK_DB (default from the environment, else var/feedback.sqlite3)."""
+    """Keep feedback in RAGQA_FEEDBACK_DB (default from the environment, else instance/feedback.sqlite3)."""
     app.config.setdefault("RAGQA_FEEDBACK_DB", Settings.from_env().feedback_db)
     app.register_blueprint(bp)
 
@@ -41,7 +41,9 @@ def submit_form():  # type: ignore[no-untyped-def]
     form = request.form
     body = {
         "question": form.get("question"), "rating": form.get("rating"), "answer": form.get("answer") or None,
-        "passage_id": form.get("passage_id") or None, "correction": form.get("correction") or None,
+        "passage_id": form.get("passage_id") or None,
+        # The correction box is part of every form; with a thumbs up whatever it holds is not sent on.
+        "correction": (form.get("correction") or None) if form.get("rating") == "down" else None,
         "passages": form.getlist("passages"),
     }
     record = _store(body)

@@ -272,7 +272,8 @@
     const data = new FormData(f);
     const body = {
       question: data.get("question"), rating, answer: data.get("answer") || null,
-      passage_id: data.get("passage_id") || null, correction: data.get("correction") || null,
+      // A correction typed before a thumbs up is not what the thumbs up says, so it is not sent.
+      passage_id: data.get("passage_id") || null, correction: rating === "down" ? data.get("correction") || null : null,
       passages: data.getAll("passages"),
     };
     const out = f.querySelector(".fb-status");
