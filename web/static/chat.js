@@ -41,6 +41,8 @@
     Object.assign(input, { type: "hidden", name, value: value ?? "" });
     return input;
   };
+  // The API speaks English; the common errors are said in the page's language, as on the server-rendered page.
+  const readable = (data, status) => t["err_" + data?.error?.code] || data?.error?.message || `HTTP ${status}`;
   const level = (score) => (score >= HIGH ? "high" : score >= MEDIUM ? "medium" : "low");
 
   function icon(name) {
@@ -246,7 +248,7 @@
       });
       const data = await response.json().catch(() => null);
       if (response.ok && data) entry = { result: data };
-      else entry = { question, error: data?.error?.message || `HTTP ${response.status}` };
+      else entry = { question, error: readable(data, response.status) };
     } catch {
       entry = { question, error: t.network_error };
     } finally {
@@ -283,7 +285,7 @@
         method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body),
       });
       const reply = await response.json().catch(() => null);
-      if (!response.ok) throw new Error(reply?.error?.message || `HTTP ${response.status}`);
+      if (!response.ok) throw new Error(readable(reply, response.status));
     } catch (err) {
       out.classList.add("error");
       out.textContent = `${t.feedback_failed}: ${err instanceof TypeError ? t.network_error : err.message}`;
