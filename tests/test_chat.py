@@ -91,3 +91,34 @@ def test_every_ui_string_renders_as_text(client) -> None:
     for lang in ("zh", "en"):
         html = client.get(f"/?lang={lang}").get_data(as_text=True)
         assert "built-in method" not in html and "&lt;built-in" not in html
+
+
+def test_answer_comes_with_feedback_form_citation_and_context_links(client) -> None:
+    html = client.get("/?lang=en&q=" + quote("福建三峡海上风电国际产业园占地多少亩？")).get_data(as_text=True)
+    form = re.search(r'<form class="feedback" method="post" action="/feedback"(.*?)</form>', html, flags=re.S)
+    assert form, "no feedback form under the answer"
+    assert form.group(1).count('name="passages"') == 5
+    assert 'name="answer" value="1000亩"' in form.group(1)
+    assert 'name="rating" value="up"' in form.group(1) and 'name="rating" value="down"' in form.group(1)
+    assert re.search(r'<footer class="answer-cite">from <a href="#answer-p(\d)">\[\1\] ', html)
+    assert html.count('class="in-context" href="/context?passage=') == 5
+    assert "high confidence" in html or "medium confidence" in html or "low confidence" in html
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("😀 ＡＩ新药１２３号", 2, 6),  # after an astral character: code points, not UTF-16 units
+    ("Cerro Dominador 252 metres", 16, 19),
+    ("占地1000亩，", 2, 7),
+])
+def test_server_highlights_index_code_points(text: str, start: int, end: int) -> None:
+    from web.render import highlight_html
+
+    html = str(highlight_html(text, [{"start": start, "end": end, "kind": "answer"}]))
+    assert f'<mark class="hl-answer">{text[start:end]}</mark>' in html
+
+
+@pytest.mark.parametrize("score,level", [(0.95, "high"), (0.8, "high"), (0.7, "medium"), (0.45, "low")])
+def test_confidence_bands(score: float, level: str) -> None:
+    from web.render import confidence_level
+
+    assert confidence_level(score) == level

@@ -47,11 +47,13 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
     if pipeline is None:
         _load_pipeline(app)
 
-    from web import api, chat, errors
+    from web import api, chat, context, errors, feedback
 
     errors.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(context.bp)
+    feedback.init_app(app)
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from qa.errors import RagqaError
 from web.i18n import TEXT, best_language
-from web.render import highlight_html
+from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon
 
 bp = Blueprint("chat", __name__)
 
@@ -38,4 +38,6 @@ def index():  # type: ignore[no-untyped-def]
     return render_template(
         "chat.html", lang=lang, t=TEXT[lang], t_json=json.dumps(TEXT[lang], ensure_ascii=False),
         question=question or "", result=result, error=error, ready=ready, highlight=highlight_html,
+        confidence=confidence_level, bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}", icon=icon,
+        feedback_saved=request.args.get("feedback") == "saved",
     ), status

@@ -1,4 +1,5 @@
-"""Passage text with its highlights as safe HTML: every character escaped, the app's tags only."""
+"""Safe HTML pieces for the templates: highlighted passage text (every character escaped, the app's
+tags only), the confidence band of an answer, and the feedback icons."""
 
 from __future__ import annotations
 
@@ -30,3 +31,28 @@ def highlight_html(text: str, highlights: Iterable[dict[str, Any]]) -> Markup:
         out.append(chunk)
         i = j
     return Markup("".join(out))
+
+
+# The reader abstains below qa.pipeline.ANSWER_THRESHOLD (0.39), so every shown answer is above it;
+# these bands split what is left. static/chat.js uses the same numbers.
+HIGH_CONFIDENCE, MEDIUM_CONFIDENCE = 0.8, 0.6
+
+
+def confidence_level(score: float) -> str:
+    """high | medium | low: a word people read faster than a percentage."""
+    return "high" if score >= HIGH_CONFIDENCE else "medium" if score >= MEDIUM_CONFIDENCE else "low"
+
+
+# Thumb outlines (Feather icons, MIT); inline SVG needs no font and no request, and follows the text colour.
+_THUMBS = {
+    "up": "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
+    "down": "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17",
+}
+
+
+def icon(name: str) -> Markup:
+    return Markup(
+        '<svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">'
+        f'<path d="{_THUMBS[name]}"/></svg>'
+    )

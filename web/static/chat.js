@@ -1,10 +1,14 @@
-// Chat page behaviour: ask over the JSON API, render answers with highlights, keep history in the
-// browser session. Every piece of corpus text goes into the page through textContent, never HTML.
+// Chat page behaviour: ask over the JSON API, render answers with highlights, take feedback, keep
+// history in the browser session. Every piece of corpus text goes into the page through
+// textContent, never HTML. Server-rendered turns (templates/_result.html) have the same markup,
+// so the handlers below work on both.
 (() => {
   "use strict";
   const app = document.getElementById("app");
   if (!app) return;
   const t = JSON.parse(app.dataset.i18n);
+  const lang = app.dataset.lang;
+  const [HIGH, MEDIUM] = app.dataset.bands.split(",").map(Number);
   const form = document.getElementById("ask-form");
   const box = document.getElementById("question");
   const button = document.getElementById("ask-button");
@@ -13,6 +17,12 @@
   const clear = document.getElementById("clear");
   const KEY = "ragqa.history";
   const KINDS = ["answer", "sentence", "term"];
+  const SVG = "http://www.w3.org/2000/svg";
+  const THUMBS = {
+    up: "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
+    down: "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 4v7a2.31 2.31 0 0 1-2.33 2H17",
+  };
+  let turns = 0;
 
   const loadHistory = () => {
     try { return JSON.parse(sessionStorage.getItem(KEY)) || []; } catch { return []; }
@@ -26,6 +36,26 @@
     if (text !== undefined) node.textContent = text;
     return node;
   };
+  const hidden = (name, value) => {
+    const input = el("input");
+    Object.assign(input, { type: "hidden", name, value: value ?? "" });
+    return input;
+  };
+  // The API speaks English; the common errors are said in the page's language, as on the server-rendered page.
+  const readable = (data, status) => t["err_" + data?.error?.code] || data?.error?.message || `HTTP ${status}`;
+  const level = (score) => (score >= HIGH ? "high" : score >= MEDIUM ? "medium" : "low");
+
+  function icon(name) {
+    const svg = document.createElementNS(SVG, "svg");
+    for (const [k, v] of Object.entries({ class: "icon", viewBox: "0 0 24 24", width: "18", height: "18", "aria-hidden": "true",
+      focusable: "false", fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round" })) {
+      svg.setAttribute(k, v);
+    }
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", THUMBS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
 
   // Offsets from the API are Unicode code points; Array.from splits a JS string into code points.
   function highlighted(text, highlights) {
@@ -34,16 +64,16 @@
     for (const h of highlights) {
       for (let i = Math.max(0, h.start); i < Math.min(chars.length, h.end); i++) layers[i].add(h.kind);
     }
+    const keyAt = (i) => KINDS.filter((k) => layers[i].has(k)).join(" ");
     const frag = document.createDocumentFragment();
     let i = 0;
     while (i < chars.length) {
-      const key = KINDS.filter((k) => layers[i].has(k)).join(" ");
+      const key = keyAt(i);
       let j = i;
-      while (j < chars.length && KINDS.filter((k) => layers[j].has(k)).join(" ") === key) j++;
+      while (j < chars.length && keyAt(j) === key) j++;
       const chunk = chars.slice(i, j).join("");
       if (key) {
-        const node = el(key.includes("answer") ? "mark" : "span", key.split(" ").map((k) => "hl-" + k).join(" "), chunk);
-        frag.appendChild(node);
+        frag.appendChild(el(key.includes("answer") ? "mark" : "span", key.split(" ").map((k) => "hl-" + k).join(" "), chunk));
       } else {
         frag.appendChild(document.createTextNode(chunk));
       }
@@ -59,58 +89,115 @@
     return q;
   }
 
-  function renderTurn(result) {
+  function answerCard(result, turn) {
+    const a = result.answer;
+    const card = el("div", "answer-card");
+    const head = el("div", "answer-head");
+    head.appendChild(el("span", "answer-label", t.answer));
+    const band = level(a.score);
+    const conf = el("span", `confidence conf-${band}`, `${t["conf_" + band]} · ${Math.round(a.score * 100)}%`);
+    conf.title = t.confidence_title;
+    head.appendChild(conf);
+    const copy = el("button", "link copy", t.copy_answer);
+    copy.type = "button";
+    head.appendChild(copy);
+    card.appendChild(head);
+    card.appendChild(el("p", "answer-text", a.text));
+    const n = result.passages.findIndex((p) => p.id === a.passage_id);
+    if (n >= 0) {
+      const source = result.passages[n];
+      const quote = el("blockquote", "answer-quote");
+      const ctx = el("p", "answer-context");
+      ctx.appendChild(highlighted(source.text, source.highlights));
+      quote.appendChild(ctx);
+      const cite = el("footer", "answer-cite", t.cited_from + " ");
+      const link = el("a", null, `[${n + 1}] ${source.title}`);
+      link.href = `#${turn}-p${n + 1}`;
+      cite.appendChild(link);
+      quote.appendChild(cite);
+      card.appendChild(quote);
+    }
+    return card;
+  }
+
+  function feedbackForm(result, entryIndex) {
+    const f = el("form", "feedback");
+    f.method = "post";
+    f.action = "/feedback";
+    f.setAttribute("aria-label", t.feedback_label);
+    f.dataset.entry = String(entryIndex);
+    f.append(hidden("question", result.question), hidden("answer", result.answer?.text), hidden("passage_id", result.answer?.passage_id));
+    for (const p of result.passages) f.appendChild(hidden("passages", p.id));
+    f.appendChild(hidden("lang", lang));
+    f.appendChild(el("span", "fb-prompt", t.feedback_prompt));
+    for (const [value, label] of [["up", t.helpful], ["down", t.not_helpful]]) {
+      const b = el("button", `fb fb-${value}`);
+      Object.assign(b, { type: "submit", name: "rating", value });
+      b.setAttribute("aria-pressed", "false");
+      b.append(icon(value), el("span", null, label));
+      f.appendChild(b);
+    }
+    const more = el("details", "fb-more");
+    more.appendChild(el("summary", null, t.correct_it));
+    const label = el("label", "fb-label", t.correction_label + " ");
+    const input = el("input");
+    Object.assign(input, { type: "text", name: "correction", maxLength: 512, autocomplete: "off" });
+    label.appendChild(input);
+    const send = el("button", "fb fb-send", t.send_correction);
+    Object.assign(send, { type: "submit", name: "rating", value: "down" });
+    more.append(label, send);
+    f.appendChild(more);
+    const fbStatus = el("p", "fb-status");
+    fbStatus.setAttribute("role", "status");
+    f.appendChild(fbStatus);
+    return f;
+  }
+
+  function passageList(result, turn) {
+    const list = el("ol", "passages");
+    result.passages.forEach((p, n) => {
+      const item = el("li", "passage");
+      item.id = `${turn}-p${n + 1}`;
+      const details = el("details");
+      details.open = n === 0 && !result.answer;  // an answer's passage is already quoted above
+      const summary = el("summary");
+      summary.append(el("span", "cite", `[${n + 1}]`), " ", el("span", "ptitle", p.title));
+      if (p.section) summary.append(" · ", el("span", "psection", p.section));
+      details.appendChild(summary);
+      const text = el("p", "ptext");
+      text.appendChild(highlighted(p.text, p.highlights));
+      details.appendChild(text);
+      const meta = el("p", "meta", `${t.source}: `);
+      meta.append(el("span", "path", p.source.path), ` · ${p.source.start}–${p.source.end} · `);
+      const link = el("a", "in-context", t.in_context);
+      link.href = `/context?passage=${encodeURIComponent(p.id)}&lang=${lang}#cited`;
+      meta.appendChild(link);
+      details.appendChild(meta);
+      item.appendChild(details);
+      list.appendChild(item);
+    });
+    return list;
+  }
+
+  function renderTurn(entry, entryIndex) {
+    const result = entry.result;
+    const turn = `t${++turns}`;
     const li = el("li", "turn");
     li.appendChild(questionBubble(result.question));
-    const reply = el("div", "reply");
-    const byId = Object.fromEntries(result.passages.map((p) => [p.id, p]));
+    const reply = el("article", "reply");
+    reply.setAttribute("aria-label", t.answer);
     if (result.answer) {
-      const card = el("div", "answer-card");
-      const label = el("div", "answer-label", t.answer + " ");
-      label.appendChild(el("span", "confidence", `${t.confidence} ${Math.round(result.answer.score * 100)}%`));
-      const copy = el("button", "link copy", t.copy_answer);
-      copy.type = "button";
-      copy.addEventListener("click", () => {
-        navigator.clipboard?.writeText(result.answer.text).then(() => { copy.textContent = t.copied; }, () => {});
-      });
-      label.appendChild(copy);
-      card.appendChild(label);
-      card.appendChild(el("p", "answer-text", result.answer.text));
-      const source = byId[result.answer.passage_id];
-      if (source) {
-        const ctx = el("p", "answer-context");
-        ctx.appendChild(highlighted(source.text, source.highlights));
-        card.appendChild(ctx);
-      }
-      reply.appendChild(card);
+      reply.appendChild(answerCard(result, turn));
     } else {
       const none = el("p", "no-answer", t.no_answer);
       none.setAttribute("role", "status");
       reply.appendChild(none);
     }
+    const fb = feedbackForm(result, entryIndex);
+    if (entry.feedback) markRated(fb, entry.feedback, t.feedback_thanks);
+    reply.appendChild(fb);
     reply.appendChild(el("h3", "passages-title", t.passages));
-    const list = el("ol", "passages");
-    result.passages.forEach((p, n) => {
-      const item = el("li", "passage");
-      const details = el("details");
-      if (n === 0) details.open = true;
-      const summary = el("summary");
-      summary.appendChild(el("span", "cite", `[${n + 1}]`));
-      summary.appendChild(document.createTextNode(" "));
-      summary.appendChild(el("span", "ptitle", p.title));
-      if (p.section) {
-        summary.appendChild(document.createTextNode(" · "));
-        summary.appendChild(el("span", "psection", p.section));
-      }
-      details.appendChild(summary);
-      const text = el("p", "ptext");
-      text.appendChild(highlighted(p.text, p.highlights));
-      details.appendChild(text);
-      details.appendChild(el("p", "meta", `${t.source}: ${p.source.path} · ${p.source.start}–${p.source.end}`));
-      item.appendChild(details);
-      list.appendChild(item);
-    });
-    reply.appendChild(list);
+    reply.appendChild(passageList(result, turn));
     li.appendChild(reply);
     return li;
   }
@@ -124,22 +211,34 @@
     return li;
   }
 
+  function pendingTurn(question) {
+    const li = el("li", "turn pending");
+    li.appendChild(questionBubble(question));
+    const wait = el("p", "thinking", t.asking);
+    wait.setAttribute("role", "status");
+    li.appendChild(wait);
+    return li;
+  }
+
   function setBusy(busy) {
     button.disabled = busy;
     form.setAttribute("aria-busy", String(busy));
-    status.hidden = !busy;
-    status.textContent = busy ? t.asking : "";
+    conversation.setAttribute("aria-busy", String(busy));
+    status.hidden = true;
   }
 
   const history = loadHistory();
+  const render = (entry, n) => (entry.result ? renderTurn(entry, n) : renderError(entry.question, entry.error));
   const first = conversation.firstChild;
-  for (const item of history) {
-    conversation.insertBefore(item.result ? renderTurn(item.result) : renderError(item.question, item.error), first);
-  }
+  history.forEach((entry, n) => conversation.insertBefore(render(entry, n), first));
   clear.hidden = history.length === 0;
+  for (const copy of conversation.querySelectorAll(".copy")) copy.hidden = false;
 
   async function ask(question) {
     setBusy(true);
+    const pending = pendingTurn(question);
+    conversation.appendChild(pending);
+    pending.scrollIntoView({ behavior: "smooth", block: "end" });
     let entry;
     try {
       const response = await fetch("/api/ask", {
@@ -149,19 +248,68 @@
       });
       const data = await response.json().catch(() => null);
       if (response.ok && data) entry = { result: data };
-      else entry = { question, error: data?.error?.message || `HTTP ${response.status}` };
+      else entry = { question, error: readable(data, response.status) };
     } catch {
       entry = { question, error: t.network_error };
     } finally {
       setBusy(false);
     }
-    const node = entry.result ? renderTurn(entry.result) : renderError(question, entry.error);
-    conversation.appendChild(node);
     history.push(entry);
     saveHistory(history);
+    const node = render(entry, history.length - 1);
+    pending.replaceWith(node);
     clear.hidden = false;
     node.scrollIntoView({ behavior: "smooth", block: "start" });
   }
+
+  function markRated(f, rating, message) {
+    for (const b of f.querySelectorAll("button.fb")) {
+      b.disabled = true;
+      if (b.classList.contains(`fb-${rating}`)) b.setAttribute("aria-pressed", "true");
+    }
+    f.querySelector(".fb-status").textContent = message;
+  }
+
+  async function sendFeedback(f, rating) {
+    const data = new FormData(f);
+    const body = {
+      question: data.get("question"), rating, answer: data.get("answer") || null,
+      // A correction typed before a thumbs up is not what the thumbs up says, so it is not sent.
+      passage_id: data.get("passage_id") || null, correction: rating === "down" ? data.get("correction") || null : null,
+      passages: data.getAll("passages"),
+    };
+    const out = f.querySelector(".fb-status");
+    out.classList.remove("error");
+    try {
+      const response = await fetch("/api/feedback", {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body),
+      });
+      const reply = await response.json().catch(() => null);
+      if (!response.ok) throw new Error(readable(reply, response.status));
+    } catch (err) {
+      out.classList.add("error");
+      out.textContent = `${t.feedback_failed}: ${err instanceof TypeError ? t.network_error : err.message}`;
+      return;
+    }
+    markRated(f, rating, t.feedback_thanks);
+    const entry = history[Number(f.dataset.entry)];
+    if (entry) { entry.feedback = rating; saveHistory(history); }
+  }
+
+  conversation.addEventListener("submit", (event) => {
+    const f = event.target.closest("form.feedback");
+    if (!f) return;
+    event.preventDefault();
+    sendFeedback(f, event.submitter?.value === "up" ? "up" : "down");
+  });
+
+  conversation.addEventListener("click", (event) => {
+    const copy = event.target.closest("button.copy");
+    if (!copy) return;
+    const text = copy.closest(".answer-card").querySelector(".answer-text").textContent;
+    const done = () => { copy.textContent = t.copied; };
+    if (navigator.clipboard) navigator.clipboard.writeText(text).then(done, () => {});
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -179,7 +327,7 @@
   box.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      form.requestSubmit();
+      if (!button.disabled) form.requestSubmit();
     }
   });
 
