@@ -4,7 +4,9 @@ Each labelled question is asked twice: as it is (the corpus holds the answer) an
 retrieved passage that holds a gold answer removed (the corpus does not), so both sides of the
 no-answer decision are measured on real retrieval output, plus any question labelled
 unanswerable. The choice maximises the SQuAD 2.0 overall F1 (an abstention scores 1 on a question
-without an answer and 0 on one with it), the criterion of SQuAD 2.0's own `find_best_thresh`.
+without an answer and 0 on one with it), the criterion of SQuAD 2.0's own `find_best_thresh`,
+with the two kinds weighted by the share of questions expected to have no answer in the corpus
+(`no_answer_share`; 0.5 by default, as in SQuAD 2.0, whose questions are about half unanswerable).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class Point:
     em: float  # over answerable cases, an abstention scoring 0
     f1: float
     abstained: float  # share of cases without an answer where the pipeline abstained
-    overall_f1: float  # SQuAD 2.0: answerable F1 and abstention on the rest, over all cases
+    overall_f1: float  # SQuAD 2.0: answerable F1 and abstention on the rest, weighted by no_answer_share
 
 
 def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top_k: int, batch_size: int = 8) -> list[Case]:
@@ -78,8 +80,10 @@ def decide(case: Case, weight: float) -> tuple[str | None, float]:
     return best
 
 
-def curve(cases: Sequence[Case], weight: float) -> list[Point]:
-    """The trade-off at every threshold that changes a decision (each case's best score)."""
+def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = None) -> list[Point]:
+    """The trade-off at every threshold that changes a decision (each case's best score).
+
+    no_answer_share None weighs every case alike (the cases' own mix)."""
     decided = [decide(c, weight) for c in cases]
     answerable = np.array([bool(c.answers) for c in cases])
     scores = np.array([s for _, s in decided])
@@ -91,28 +95,36 @@ def curve(cases: Sequence[Case], weight: float) -> list[Point]:
     for t in sorted({0.0, *scores[has_span].tolist()}):
         answer = has_span & (scores >= t)
         right = np.where(answerable, np.where(answer, f1s, 0.0), np.where(answer, 0.0, 1.0))
+        if no_answer_share is None:
+            overall = float(100 * right.mean())
+        else:
+            overall = float(100 * ((1 - no_answer_share) * right[answerable].sum() / n_ans
+                                   + no_answer_share * right[~answerable].sum() / n_none))
         points.append(Point(
             float(t), float((answer & answerable).sum() / n_ans),
             float(100 * np.where(answer, ems, 0.0)[answerable].sum() / n_ans),
             float(100 * np.where(answer, f1s, 0.0)[answerable].sum() / n_ans),
-            float((~answer & ~answerable).sum() / n_none), float(100 * right.mean()),
+            float((~answer & ~answerable).sum() / n_none), overall,
         ))
     return points
 
 
-def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS) -> dict[str, Any]:
+def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_share: float | None = 0.5) -> dict[str, Any]:
     """The retrieval weight and threshold with the best overall F1, and the curve at that weight."""
     if not cases:
         raise ValueError("no labelled questions to calibrate on")
+    if no_answer_share is not None and not (any(c.answers for c in cases) and any(not c.answers for c in cases)):
+        raise ValueError("calibrating needs questions with an answer in the passages and without one")
     best: dict[str, Any] | None = None
     for weight in weights:
-        points = curve(cases, weight)
+        points = curve(cases, weight, no_answer_share)
         top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
         if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
             best = {"retrieval_weight": weight, "threshold": top.threshold, "chosen": asdict(top),
                     "curve": [asdict(p) for p in points]}
     assert best is not None
     best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
+    best["no_answer_share"] = no_answer_share
     return best
 
 

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from qa.reader import Reading
-from qa.script import to_simplified
+from qa.script import to_half_width, to_simplified
 from qa.text import split_sentences
 from qa.windows import make_windows
 
@@ -60,9 +60,9 @@ class ExtractiveReader:
         readings = [[Reading(None, None, 0.0) for _ in texts] for texts in passages]
         if not pairs:
             return readings
-        # Training folded Traditional Chinese to Simplified; the fold keeps every offset (to_simplified).
-        windows = make_windows(self.tokenizer, [to_simplified(questions[q]) for q, _ in pairs],
-                               [to_simplified(passages[q][p]) for q, p in pairs], self.settings.max_length,
+        # Training folded Traditional Chinese to Simplified; both folds keep every offset.
+        windows = make_windows(self.tokenizer, [_fold(questions[q]) for q, _ in pairs],
+                               [_fold(passages[q][p]) for q, p in pairs], self.settings.max_length,
                                self.settings.stride)
         for w, (starts, ends) in self._logits(windows):
             q, p = pairs[windows.pair[w]]
@@ -108,6 +108,10 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tu
 def _band(n: int, width: int) -> np.ndarray:
     """1 where 0 <= end - start < width, else 0 (n x n)."""
     return np.triu(np.ones((n, n))) - np.triu(np.ones((n, n)), k=width)
+
+
+def _fold(text: str) -> str:
+    return to_simplified(to_half_width(text))
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

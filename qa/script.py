@@ -27,3 +27,17 @@ def to_simplified(text: str) -> str:
         return text
     converted = converter.convert(text).replace("甚么", "什么")
     return converted if len(converted) == len(text) else text
+
+
+# Full-width digits and Latin letters (ＡＢＣ１２３) to ASCII, one character for one, so offsets hold.
+# Chinese punctuation (，？（) is full-width too but stays: it is what the reader was trained on.
+_HALF_WIDTH = {code: code - 0xFEE0 for lo, hi in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+               for code in range(lo, hi + 1)}
+
+
+def to_half_width(text: str) -> str:
+    """Text of the same length with full-width digits and Latin letters as ASCII.
+
+    Vocabularies built from everyday text hold "1000" but not "１０００" (an unknown token to
+    m3e-small), so a reader reads the half-width form and maps its span back by position."""
+    return text.translate(_HALF_WIDTH)

@@ -103,15 +103,22 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, encode
 
 @pytest.fixture(scope="session")
 def pipeline(index_dir: Path, encoder) -> Pipeline:
+    """What users get: the default model and the default reader (the trained one, models/)."""
     return Pipeline.load(index_dir, encoder=encoder)
 
 
 @pytest.fixture(scope="session")
+def heuristic_pipeline(index_dir: Path, encoder) -> Pipeline:
+    """The same index read by the heuristic reader only (RAGQA_READER=heuristic)."""
+    return Pipeline.load(index_dir, encoder=encoder, reader_dir="heuristic")
+
+
+@pytest.fixture(scope="session")
 def m3e_pipeline(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, m3e_encoder) -> Pipeline:
-    """The same corpus indexed with m3e-small."""
+    """The same corpus indexed with m3e-small, heuristic reader."""
     target = tmp_path_factory.mktemp("var-m3e") / "index"
     build_index(corpus_dir, target, m3e_encoder)
-    return Pipeline.load(target, encoder=m3e_encoder)
+    return Pipeline.load(target, encoder=m3e_encoder, reader_dir="heuristic")
 
 
 @pytest.fixture()

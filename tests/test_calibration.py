@@ -27,8 +27,8 @@ def _cases(n: int = 60, seed: int = 0) -> list[Case]:
     return cases
 
 
-def _overall_f1(cases: list[Case], weight: float, threshold: float) -> float:
-    total = 0.0
+def _overall_f1(cases: list[Case], weight: float, threshold: float, share: float | None = None) -> float:
+    total, kinds = 0.0, {True: [], False: []}
     for case in cases:
         best, best_score = None, 0.0
         for span, r, q in zip(case.spans, case.reader, case.retrieval):
@@ -36,7 +36,11 @@ def _overall_f1(cases: list[Case], weight: float, threshold: float) -> float:
             if span and s > best_score:
                 best, best_score = span, s
         answered = best is not None and best_score >= threshold
-        total += (f1(best, case.answers) if answered else 0.0) if case.answers else float(not answered)
+        right = (f1(best, case.answers) if answered else 0.0) if case.answers else float(not answered)
+        total += right
+        kinds[bool(case.answers)].append(right)
+    if share is not None:
+        return 100 * ((1 - share) * sum(kinds[True]) / len(kinds[True]) + share * sum(kinds[False]) / len(kinds[False]))
     return 100 * total / len(cases)
 
 
@@ -51,18 +55,27 @@ def test_curve_matches_brute_force(weight: float) -> None:
     assert answered == sorted(answered, reverse=True)  # a higher threshold never answers more
 
 
-def test_choice_is_the_best_point_of_all_weights() -> None:
+@pytest.mark.parametrize("share", [None, 0.5, 0.2])
+def test_choice_is_the_best_point_of_all_weights(share: float | None) -> None:
     cases = _cases(80, seed=3)
-    chosen = choose(cases, weights=(0.0, 0.2, 0.5))
-    best = max(_overall_f1(cases, w, p.threshold) for w in (0.0, 0.2, 0.5) for p in curve(cases, w))
+    chosen = choose(cases, weights=(0.0, 0.2, 0.5), no_answer_share=share)
+    best = max(_overall_f1(cases, w, p.threshold, share) for w in (0.0, 0.2, 0.5) for p in curve(cases, w))
     assert chosen["chosen"]["overall_f1"] == pytest.approx(best)
-    assert _overall_f1(cases, chosen["retrieval_weight"], chosen["threshold"]) == pytest.approx(best)
+    assert _overall_f1(cases, chosen["retrieval_weight"], chosen["threshold"], share) == pytest.approx(best)
     assert chosen["cases"]["answerable"] + chosen["cases"]["without_answer"] == 80
+
+
+def test_a_smaller_no_answer_share_never_raises_the_threshold() -> None:
+    cases = _cases(120, seed=5)
+    cuts = [choose(cases, weights=(0.3,), no_answer_share=s)["threshold"] for s in (0.8, 0.5, 0.2, 0.05)]
+    assert cuts == sorted(cuts, reverse=True) and cuts[0] > cuts[-1]
 
 
 def test_nothing_to_calibrate_on_is_an_error() -> None:
     with pytest.raises(ValueError):
         choose([])
+    with pytest.raises(ValueError):  # only answerable cases: no trade-off to weigh
+        choose([Case(["a"], ["a"], [0.5], [1.0])])
 
 
 def test_combined_score_blends_geometrically() -> None:

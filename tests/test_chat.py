@@ -38,9 +38,9 @@ def test_form_post_renders_the_answer_without_javascript(client) -> None:
 
 
 def test_get_with_q_is_a_linkable_answer(client) -> None:
-    response = client.get("/?q=" + quote("郑州高新区第一批复审通过的链主企业有多少家？"))
+    response = client.get("/?q=" + quote("福建三峡海上风电国际产业园占地多少亩？"))
     assert response.status_code == 200
-    assert '<p class="answer-text">19家</p>' in response.get_data(as_text=True)
+    assert '<p class="answer-text">1000亩</p>' in response.get_data(as_text=True)
 
 
 def test_unanswerable_says_so_and_still_offers_passages(client) -> None:

@@ -110,9 +110,12 @@ def test_eval_errors_are_one_line(runner, tmp_path: Path) -> None:
     assert result.exit_code != 0 and "Traceback" not in result.output and "SQuAD" in result.output
 
 
-@pytest.mark.parametrize("which", ["pipeline", "m3e_pipeline"])
+@pytest.mark.parametrize("which", ["heuristic_pipeline", "m3e_pipeline"])
 def test_shipped_corpus_regression(which: str, request: pytest.FixtureRequest) -> None:
-    """The labelled questions about the shipped page (tests/data/seed_labels.jsonl), with either embedded model.
+    """The labelled questions about the shipped page (tests/data/seed_labels.jsonl), heuristic reader, either model.
+
+    The heuristic was tuned on these questions; the trained reader's figures on them and on
+    questions written after it (seed_heldout.jsonl) are checked in test_trained_reader.py.
 
     Thresholds sit a little under what the pipeline scores today (EM 100, F1 100, recall@5 1.0,
     10 of 10 unanswerable abstained), so a real regression fails the build but one borderline
