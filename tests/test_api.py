@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embeddings.encoder import DEFAULT_MODEL
+from embeddings.versions import resolve
 from web import create_app
 
 QUESTIONS = ["福建三峡海上风电国际产业园占地多少亩？", "量子计算机的工作原理是什么？", "How tall is the solar tower?", "ＡＩ 新药 😀"]
@@ -124,7 +125,7 @@ def test_a_malformed_manifest_leaves_the_app_up_and_not_ready(index_dir, tmp_pat
 
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    (copy / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
+    (resolve(copy).path / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
     client = create_app({"TESTING": True, "RAGQA_INDEX": str(copy)}).test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "malformed" in ready.get_json()["reason"]
