@@ -86,7 +86,11 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds before a stuck worker is restarted.")
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Connections each worker holds at once (one is answered, the rest wait).")
+@click.option("--queue-wait", default=2.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds a question may wait for its worker before a 429.")
+@click.option("--reload-interval", default=1.0, show_default=True, type=click.FloatRange(0, 3600), help="Seconds between looks for a new index version.")
+def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int, threads: int,
+          queue_wait: float, reload_interval: float) -> None:
     """Serve the chat page and the JSON API with gunicorn."""
     from embeddings.index import IndexUnavailable, check_model, read_manifest
 
@@ -98,7 +102,7 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
     from web.server import serve as run_server
 
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
-    run_server(index_dir, model, host, port, workers, timeout)
+    run_server(index_dir, model, host, port, workers, timeout, threads, queue_wait, reload_interval)
 
 
 @main.command()
