@@ -76,10 +76,14 @@ def _load_pipeline(app: Flask) -> None:
 
     def load(root: Any, version: str | None, serving: Pipeline | None) -> Pipeline:
         # A reload keeps the encoder model (and a trained reader) already in memory.
-        return Pipeline.load(
+        fresh = Pipeline.load(
             root, model=config["RAGQA_MODEL"], encoder=serving.encoder if serving else None,
             query_backend=config["RAGQA_QUERY_BACKEND"], reader_dir=config["RAGQA_READER"], version=version,
             reader=serving.reader if serving and config["RAGQA_READER"] else None)
+        # One question before serving: the tokenizer dictionaries and torch kernels load lazily, and
+        # the first user should not wait for them (nor the version swap be a slow request).
+        fresh.ask("预热 warm-up", 1)
+        return fresh
 
     live = LivePipeline(config["RAGQA_INDEX"], load, float(config["RAGQA_RELOAD_INTERVAL"]))
     app.extensions["ragqa"].update(live=live, pipeline=live.pipeline, error=live.error)
