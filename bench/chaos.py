@@ -3,9 +3,13 @@
     python bench/chaos.py --corpus corpus --index /tmp/chaos/index --trials 20
 
 1. Builds a first version, starts `ragqa serve` on the root.
-2. Each trial starts a real `ragqa index`, SIGKILLs it after a random delay within one observed
-   build time, then checks: the pointer names a version whose every checksum verifies, and the
-   server answers 200 from a version that verifies.
+2. Each trial starts a builder, SIGKILLs it after a random delay within one observed build time,
+   then checks: the pointer names a version whose every checksum verifies, and the server
+   answers 200 from a version that verifies. `--builder index` (default) is a real `ragqa index`
+   (minutes each on a small machine: model load and embedding); `--builder copy` publishes the
+   live version's real files again through the same `versions.publish`, copied in small slow
+   chunks, so every kill lands in the write / fsync / rename / switch phase that crash safety is
+   about, at a second or two per trial.
 3. Damage: publishes copies of the live version with one byte flipped, or a file truncated, in
    each index file in turn; checks the server never answers from them and keeps the last good one.
 """
@@ -49,8 +53,30 @@ def answered_version(base: str, wait: float) -> str | None:
     return outcome.version if outcome.status == 200 else f"HTTP {outcome.status}"
 
 
-def kill_trials(root: Path, corpus: Path, base: str, trials: int, rng: random.Random) -> list[dict]:
+COPY_BUILDER = """
+import shutil, sys, time
+from pathlib import Path
+from embeddings import versions
+root = Path(sys.argv[1])
+source = versions.resolve(root).path
+def write(folder):
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    for path in [p for p in files if p.name != "manifest.json"] + [source / "manifest.json"]:
+        target = folder / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "rb") as src, open(target, "wb") as dst:
+            while chunk := src.read(16384):
+                dst.write(chunk)
+                time.sleep(0.002)
+with versions.build_lock(root):
+    versions.publish(root, write, keep=3)
+"""
+
+
+def kill_trials(root: Path, corpus: Path, base: str, trials: int, rng: random.Random, builder: str) -> list[dict]:
     command = [sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index", str(root), "--keep", "3"]
+    if builder == "copy":
+        command = [sys.executable, "-c", COPY_BUILDER, str(root)]
     started = time.monotonic()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     build_s = time.monotonic() - started
@@ -107,16 +133,17 @@ def main() -> None:
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--builder", choices=["index", "copy"], default="index")
     args = parser.parse_args()
     if versions.pointer(args.index) is None:
         subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(args.corpus), "--index", str(args.index)], check=True)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp, running_server(
             args.index, Path(tmp) / "server.log", "--workers", "1", "--queue-wait", "60", "--reload-interval", "0.5") as base:
-        kills = kill_trials(args.index, args.corpus, base, args.trials, rng)
+        kills = kill_trials(args.index, args.corpus, base, args.trials, rng, args.builder)
         damage = damage_trials(args.index, base)
     summary = {
-        "kill_trials": len(kills), "switched": sum(k["switched"] for k in kills),
+        "builder": args.builder, "kill_trials": len(kills), "switched": sum(k["switched"] for k in kills),
         "live_always_verifies": all(k["live_verifies"] for k in kills),
         "served_always_verified": all(k["served_verifies"] for k in kills),
         "damage_trials": len(damage), "corrupt_never_served": all(d["served_good"] for d in damage),
