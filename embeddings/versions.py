@@ -146,7 +146,10 @@ def prune(root: str | Path, keep: int = DEFAULT_KEEP) -> list[str]:
     live = pointer(root)
     doomed = [n for n in names(root)[: -max(1, keep)] if n != live]
     for name in doomed:
-        shutil.rmtree(root / VERSIONS / name, ignore_errors=True)
+        # Renamed out of sight first: a prune killed half-way leaves a leftover, never a half version.
+        trash = root / VERSIONS / f"{TMP_PREFIX}pruned-{name}"
+        os.rename(root / VERSIONS / name, trash)
+        shutil.rmtree(trash, ignore_errors=True)
     if live is not None:
         _remove_legacy(root)
     return doomed
