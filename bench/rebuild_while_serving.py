@@ -38,7 +38,7 @@ def main() -> None:
         subprocess.run(index, check=True)
     before = versions.pointer(args.index)
     switched: dict[str, float] = {}
-    answers: list[tuple[float, str | None]] = []
+    answers: list[tuple[float, str | None]] = []  # (when the question was sent, the version that answered)
 
     def rebuild() -> None:
         time.sleep(5)
@@ -56,7 +56,7 @@ def main() -> None:
         threading.Thread(target=lambda: (builder.join(), time.sleep(args.after), stop.set()), daemon=True).start()
         reports = []
         while not stop.is_set():
-            reports.append(hammer(base, args.clients, 5, on_result=lambda o: answers.append((time.monotonic(), o.version))))
+            reports.append(hammer(base, args.clients, 5, on_result=lambda o: answers.append((time.monotonic() - o.seconds, o.version))))
         after = versions.pointer(args.index)
         ready = get_json(base + "/readyz")[1]
     outcomes = [o for r in reports for o in r.outcomes]
@@ -65,7 +65,7 @@ def main() -> None:
         "clients": args.clients, "requests": len(outcomes),
         "failed": sum(1 for o in outcomes if o.status != 200), "statuses": sorted({o.status for o in outcomes}),
         "version_before": before, "version_after": after, "build_s": round(switched["build_s"], 1),
-        "last_old_answer_after_switch_s": round(max(old_after) - switched["at"], 2) if old_after else 0.0,
+        "last_old_answer_sent_after_switch_s": round(max(old_after) - switched["at"], 2) if old_after else 0.0,
         "answers_from_new": sum(1 for _, v in answers if v == after), "ready_version": ready.get("index_version"),
     }
     print(json.dumps(summary, indent=2))
