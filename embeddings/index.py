@@ -1,6 +1,7 @@
-"""A FAISS index directory that describes itself, written atomically.
+"""A FAISS index directory that describes itself, verified on load.
 
-Layout of an index directory:
+Each build is one immutable version of an index root (`embeddings.versions` keeps the versions
+and the pointer to the live one). Layout of a version directory:
     manifest.json    format version, model (id, fingerprint, dimension, prompts, cosine scale), counts, checksums
     vectors.faiss    inner-product index over L2-normalised float32 vectors
     records.jsonl    one JSON object per vector, in vector order (the caller's payload)
@@ -11,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from embeddings import versions
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -42,6 +42,7 @@ class DenseIndex:
     faiss_index: Any
     records: list[dict[str, Any]]
     manifest: dict[str, Any]
+    version: str | None = None
 
     @property
     def size(self) -> int:
@@ -51,6 +52,24 @@ class DenseIndex:
         """Top-k inner products for each query row: (scores, ids); ids are -1 past the end."""
         k = max(1, min(k, self.size))
         return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
+@dataclass
+class IndexFiles:
+    """Every file of one version, read once and verified against the manifest's checksums.
+
+    Parsers take these bytes and never open the paths again, so what was verified is what is
+    used, even when the folder is pruned or tampered with after the check.
+    """
+
+    version: str
+    directory: Path
+    manifest: dict[str, Any]
+    data: dict[str, bytes]
+
+    def under(self, prefix: str) -> dict[str, bytes]:
+        """The files below a sub-folder, by their names inside it."""
+        return {name[len(prefix) + 1:]: blob for name, blob in self.data.items() if name.startswith(prefix + "/")}
 
 
 def build(vectors: np.ndarray, records: list[dict[str, Any]], manifest: dict[str, Any]) -> DenseIndex:
@@ -68,106 +87,132 @@ def build(vectors: np.ndarray, records: list[dict[str, Any]], manifest: dict[str
     return DenseIndex(index, records, full)
 
 
-def save(index: DenseIndex, target: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write the directory beside target, then swap it into place, so readers never see half an index."""
+def write(index: DenseIndex, folder: str | Path, extra: Callable[[Path], None] | None = None) -> dict[str, Any]:
+    """Write the index files, then a manifest with the sha256 of each, into a fresh folder.
+
+    The folder is a version being built (`versions.publish`), so nobody reads it yet.
+    """
     import faiss
 
-    target = Path(target).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    folder = Path(folder)
+    faiss.write_index(index.faiss_index, str(folder / VECTORS))
+    with open(folder / RECORDS, "w", encoding="utf-8") as fh:
+        for record in index.records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    if extra is not None:
+        extra(folder)
+    manifest = {
+        **index.manifest,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()},
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    index.manifest = manifest
+    return manifest
+
+
+def save(index: DenseIndex, root: str | Path, extra: Callable[[Path], None] | None = None,
+         keep: int = versions.DEFAULT_KEEP) -> versions.Version:
+    """Publish the index as a new version of root and point root at it (the caller holds the build lock)."""
+    published = versions.publish(root, lambda folder: write(index, folder, extra), keep=keep)
+    index.version = published.name
+    return published
+
+
+def locate(directory: str | Path, version: str | None = None) -> versions.Version:
+    """The live (or named) version of a root; a version folder or a flat older index is its own."""
     try:
-        faiss.write_index(index.faiss_index, str(tmp / VECTORS))
-        with open(tmp / RECORDS, "w", encoding="utf-8") as fh:
-            for record in index.records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if extra is not None:
-            extra(tmp)
-        manifest = {
-            **index.manifest,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "files": {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        _fsync_tree(tmp)
-        _swap_into_place(tmp, target)
-        index.manifest = manifest
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+        return versions.resolve(directory, version)
+    except versions.NoVersion as exc:
+        raise IndexUnavailable(str(exc)) from exc
 
 
-def _swap_into_place(tmp: Path, target: Path) -> None:
-    if not target.exists():
-        os.rename(tmp, target)
-        _fsync(target.parent)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    os.rename(target, old / "index")
+def read_manifest(directory: str | Path, version: str | None = None) -> dict[str, Any]:
+    """Read and check the live version's manifest (cheap: no vectors are loaded)."""
+    folder = locate(directory, version).path
     try:
-        os.rename(tmp, target)
-    except BaseException:
-        os.rename(old / "index", target)  # put the previous index back before giving up
-        raise
-    finally:
-        _fsync(target.parent)
-    shutil.rmtree(old, ignore_errors=True)
+        raw = (folder / MANIFEST).read_bytes()
+    except OSError:
+        raise IndexUnavailable(f"no index at {directory} (missing {MANIFEST}); build one with `ragqa index`") from None
+    return _parse_manifest(raw, folder)
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file's or a directory's entry to disk (a directory's, so a rename survives a crash)."""
-    fd = os.open(path, os.O_RDONLY)
+def _parse_manifest(raw: bytes, folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def read_manifest(directory: str | Path) -> dict[str, Any]:
-    """Read and check an index directory's manifest (cheap: no vectors are loaded)."""
-    path = Path(directory) / MANIFEST
-    if not path.is_file():
-        raise IndexUnavailable(f"no index at {directory} (missing {MANIFEST}); build one with `ragqa index`")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        manifest = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
         raise IndexUnavailable(f"index manifest {path} is unreadable ({exc}); rebuild with `ragqa index`") from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
         raise IndexUnavailable(f"index manifest {path} is malformed; rebuild with `ragqa index`")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnavailable(
-            f"index at {directory} has format {manifest.get('format_version')}, this ragqa reads {FORMAT_VERSION}; "
+            f"index at {folder} has format {manifest.get('format_version')}, this ragqa reads {FORMAT_VERSION}; "
             "rebuild it with `ragqa index`"
         )
     return manifest
 
 
-def load(directory: str | Path, model_id: str | None = None, fingerprint: str | None = None) -> DenseIndex:
-    """Load an index directory, verifying its files and that it was built with the given model."""
+def read_files(directory: str | Path, version: str | None = None) -> IndexFiles:
+    """Read every file of the live (or named) version once, refusing any that fails its checksum."""
+    where = locate(directory, version)
+    folder = where.path
+    try:
+        raw = (folder / MANIFEST).read_bytes()
+    except OSError:
+        raise IndexUnavailable(f"no index at {directory} (missing {MANIFEST}); build one with `ragqa index`") from None
+    manifest = _parse_manifest(raw, folder)
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not {VECTORS, RECORDS} <= set(listed):
+        raise IndexUnavailable(f"index manifest in {folder} lists no checksums for its files; rebuild with `ragqa index`")
+    present = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and _belongs(p, folder)]
+    if any(name not in listed for name in present):
+        raise IndexUnavailable(f"index at {folder} holds files its manifest does not list; rebuild with `ragqa index`")
+    data: dict[str, bytes] = {}
+    for name, digest in listed.items():
+        blob = _read_inside(folder, name)
+        if blob is None or hashlib.sha256(blob).hexdigest() != digest:
+            raise IndexUnavailable(
+                f"index file {folder / name} is missing or corrupt (checksum mismatch); rebuild with `ragqa index`")
+        data[name] = blob
+    return IndexFiles(where.name, folder, manifest, data)
+
+
+def _read_inside(folder: Path, name: str) -> bytes | None:
+    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+        return None  # a manifest must not make the loader read outside its folder
+    try:
+        return (folder / name).read_bytes()
+    except OSError:
+        return None
+
+
+def _belongs(path: Path, folder: Path) -> bool:
+    """A file of the index itself: a flat older index may also hold the versioned layout's files."""
+    top = path.relative_to(folder).parts[0]
+    return path.name != MANIFEST and top not in versions.RESERVED and not top.startswith(".")
+
+
+def from_files(files: IndexFiles, model_id: str | None = None, fingerprint: str | None = None) -> DenseIndex:
+    """Build the searchable index from verified files, refusing one built with another model."""
     import faiss
 
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    check_model(manifest, model_id, fingerprint, directory)
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not {VECTORS, RECORDS} <= set(files):
-        raise IndexUnavailable(f"index manifest in {directory} lists no checksums for its files; rebuild with `ragqa index`")
-    listed = set(files)
-    unlisted = [p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST]
-    if any(name not in listed for name in unlisted):
-        raise IndexUnavailable(f"index at {directory} holds files its manifest does not list; rebuild with `ragqa index`")
-    for name, digest in files.items():
-        path = directory / name
-        if not path.is_file() or _sha256(path) != digest:
-            raise IndexUnavailable(f"index file {path} is missing or corrupt (checksum mismatch); rebuild with `ragqa index`")
+    manifest = files.manifest
+    check_model(manifest, model_id, fingerprint, files.directory)
     try:
-        faiss_index = faiss.read_index(str(directory / VECTORS))
-        records = [json.loads(line) for line in (directory / RECORDS).read_text(encoding="utf-8").splitlines() if line]
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise IndexUnavailable(f"index at {directory} cannot be read ({exc}); rebuild with `ragqa index`") from exc
+        faiss_index = faiss.deserialize_index(np.frombuffer(files.data[VECTORS], dtype=np.uint8).copy())
+        records = [json.loads(line) for line in files.data[RECORDS].decode("utf-8").splitlines() if line]
+    except (RuntimeError, ValueError) as exc:
+        raise IndexUnavailable(f"index at {files.directory} cannot be read ({exc}); rebuild with `ragqa index`") from exc
     if faiss_index.ntotal != len(records) or len(records) != manifest.get("count"):
-        raise IndexUnavailable(f"index at {directory} is inconsistent ({faiss_index.ntotal} vectors, {len(records)} records)")
-    return DenseIndex(faiss_index, records, manifest)
+        raise IndexUnavailable(
+            f"index at {files.directory} is inconsistent ({faiss_index.ntotal} vectors, {len(records)} records)")
+    return DenseIndex(faiss_index, records, manifest, files.version)
+
+
+def load(directory: str | Path, model_id: str | None = None, fingerprint: str | None = None) -> DenseIndex:
+    """Load the live version of a root (or a version folder), verifying its files and its model."""
+    return from_files(read_files(directory), model_id, fingerprint)
 
 
 def check_model(manifest: dict[str, Any], model_id: str | None, fingerprint: str | None, where: Path | str) -> None:
@@ -191,8 +236,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _fsync_tree(root: Path) -> None:
-    for path in [*sorted(root.rglob("*")), root]:
-        _fsync(path)

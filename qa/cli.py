@@ -52,9 +52,11 @@ def _encoder(model: str | None):  # type: ignore[no-untyped-def]
 @click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory to write (RAGQA_INDEX).")
 @click.option("--model", default=_settings.model, help="Embedding model: alias, folder or name (RAGQA_MODEL). [default: multilingual-e5-small]")
 @click.option("--if-stale", is_flag=True, help="Only rebuild when the corpus, model or splitting changed.")
-def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool) -> None:
-    """Build the search index of a corpus folder (atomically replacing the old one)."""
+@click.option("--keep", default=3, show_default=True, type=click.IntRange(1, 100), help="Index versions to keep (the live one always stays).")
+def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, keep: int) -> None:
+    """Build a new version of the search index and switch to it atomically (running servers follow)."""
     from embeddings.encoder import DEFAULT_MODEL
+    from embeddings.versions import busy
     from qa.indexer import build_index, stale_reason
 
     if if_stale:
@@ -63,15 +65,17 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool) ->
             click.echo(f"index at {index_dir} is up to date")
             return
         click.echo(f"rebuilding index: {reason}")
+    if (refusal := busy(index_dir)) is not None:  # say so before spending seconds loading the model
+        raise click.ClickException(refusal)
     encoder = _encoder(model)
-    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty())
+    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty(), keep=keep)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
     if report.passages == 0:
         click.echo(f"warning: no passages found in {corpus_dir}", err=True)
     click.echo(
         f"indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
-        f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir}"
+        f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir} (version {report.version})"
     )
 
 
@@ -82,7 +86,11 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool) ->
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds before a stuck worker is restarted.")
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int) -> None:
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Connections each worker holds at once (one is answered, the rest wait).")
+@click.option("--queue-wait", default=2.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds a question may wait for its worker before a 429.")
+@click.option("--reload-interval", default=1.0, show_default=True, type=click.FloatRange(0, 3600), help="Seconds between looks for a new index version.")
+def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int, threads: int,
+          queue_wait: float, reload_interval: float) -> None:
     """Serve the chat page and the JSON API with gunicorn."""
     from embeddings.index import IndexUnavailable, check_model, read_manifest
 
@@ -94,7 +102,7 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
     from web.server import serve as run_server
 
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
-    run_server(index_dir, model, host, port, workers, timeout)
+    run_server(index_dir, model, host, port, workers, timeout, threads, queue_wait, reload_interval)
 
 
 @main.command()

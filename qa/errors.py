@@ -38,6 +38,13 @@ class IndexUnavailable(RagqaError):
     code = "index_unavailable"
 
 
+class IndexBusy(RagqaError):
+    """Another `ragqa index` is building the same index."""
+
+    status = 409
+    code = "index_busy"
+
+
 class ModelMismatch(IndexUnavailable):
     code = "model_mismatch"
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings import index as dense_index
+from embeddings import versions
 from embeddings.encoder import Encoder
 from qa import cosine_scale, sentence_vectors
 from qa.corpus import read_corpus
 from qa.documents import Document
+from qa.errors import IndexBusy
 from qa.passages import MAX_CHARS, MIN_CHARS, split_passages
 from qa.retrieve import build_bm25, save_bm25
 
@@ -25,6 +27,7 @@ class BuildReport:
     passages: int
     seconds: float
     skipped: list[str] = field(default_factory=list)
+    version: str | None = None
 
     @property
     def passages_per_second(self) -> float:
@@ -36,20 +39,32 @@ def chunking_settings(max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS) ->
 
 
 def build_index(corpus_dir: str | Path, index_dir: str | Path, encoder: Encoder, progress: bool = False,
-                max_chars: int = MAX_CHARS) -> BuildReport:
-    """Read, split, embed and write atomically; the previous index stays until the new one is complete."""
+                max_chars: int = MAX_CHARS, keep: int = versions.DEFAULT_KEEP) -> BuildReport:
+    """Read, split, embed and publish a new version; the live one serves until the new one is complete."""
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
     source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
-    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars)
+    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep)
     report.seconds = time.perf_counter() - started
     report.skipped = corpus.skipped
     return report
 
 
 def index_documents(documents: list[Document], source: dict[str, str], index_dir: str | Path, encoder: Encoder,
-                    progress: bool = False, max_chars: int = MAX_CHARS) -> BuildReport:
-    """Split documents into passages, embed them and write the index directory."""
+                    progress: bool = False, max_chars: int = MAX_CHARS, keep: int = versions.DEFAULT_KEEP) -> BuildReport:
+    """Split documents into passages, embed them and publish them as a new version of the index root.
+
+    A second build of the same root while this one runs is refused (IndexBusy) before any work.
+    """
+    try:
+        with versions.build_lock(index_dir):
+            return _index_locked(documents, source, index_dir, encoder, progress, max_chars, keep)
+    except versions.BuildInProgress as exc:
+        raise IndexBusy(str(exc)) from exc
+
+
+def _index_locked(documents: list[Document], source: dict[str, str], index_dir: str | Path, encoder: Encoder,
+                  progress: bool, max_chars: int, keep: int) -> BuildReport:
     started = time.perf_counter()
     passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
     texts = [p.embedding_text() for p in passages]
@@ -68,8 +83,9 @@ def index_documents(documents: list[Document], source: dict[str, str], index_dir
         save_bm25(bm25, tmp)
         sentence_vectors.save(sentences, tmp)
 
-    dense_index.save(built, index_dir, extra=extra)
-    return BuildReport(Path(index_dir), len(documents), len(passages), time.perf_counter() - started)
+    published = dense_index.save(built, index_dir, extra=extra, keep=keep)
+    return BuildReport(Path(index_dir), len(documents), len(passages), time.perf_counter() - started,
+                       version=published.name)
 
 
 def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:

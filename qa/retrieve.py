@@ -49,10 +49,22 @@ def save_bm25(retriever: "bm25s.BM25", index_dir: Path) -> None:
     retriever.save(str(index_dir / BM25_DIR), show_progress=False)
 
 
-def load_bm25(index_dir: Path) -> "bm25s.BM25":
+def load_bm25(files: dict[str, bytes]) -> "bm25s.BM25":
+    """Load BM25 from the verified bytes of its files (by name inside the bm25 folder).
+
+    bm25s reads only from a folder, so the bytes go to a private temporary one: the index
+    folder itself is never read a second time after its checksums were checked.
+    """
+    import tempfile
+
     import bm25s
 
-    return bm25s.BM25.load(str(index_dir / BM25_DIR), show_progress=False, verbosity=0)
+    with tempfile.TemporaryDirectory(prefix="ragqa-bm25-") as tmp:
+        for name, blob in files.items():
+            target = Path(tmp) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob)
+        return bm25s.BM25.load(tmp, show_progress=False, verbosity=0)
 
 
 class Retriever:

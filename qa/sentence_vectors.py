@@ -6,6 +6,7 @@ file holds only the vectors, in passage order; float16 halves the size at no cos
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -30,13 +31,12 @@ def save(vectors: np.ndarray, index_dir: Path) -> None:
     np.save(index_dir / FILE, vectors, allow_pickle=False)
 
 
-def load(index_dir: Path, texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Map sentence text to its vector; empty when the index has no sentence file."""
-    path = Path(index_dir) / FILE
-    if not path.is_file():
+def load(data: bytes | None, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Map sentence text to its vector from the file's verified bytes; empty when the index has none."""
+    if data is None:
         return {}
-    vectors = np.load(path, allow_pickle=False)
+    vectors = np.load(io.BytesIO(data), allow_pickle=False)
     sentences = passage_sentences(texts)
     if len(sentences) != len(vectors):
-        raise ValueError(f"{path} holds {len(vectors)} vectors for {len(sentences)} sentences")
+        raise ValueError(f"{FILE} holds {len(vectors)} vectors for {len(sentences)} sentences")
     return {sentence: vectors[i].astype(np.float32) for i, sentence in enumerate(sentences)}

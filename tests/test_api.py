@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embeddings.encoder import DEFAULT_MODEL
+from embeddings.versions import resolve
 from web import create_app
 
 QUESTIONS = ["福建三峡海上风电国际产业园占地多少亩？", "量子计算机的工作原理是什么？", "How tall is the solar tower?", "ＡＩ 新药 😀"]
@@ -124,7 +125,36 @@ def test_a_malformed_manifest_leaves_the_app_up_and_not_ready(index_dir, tmp_pat
 
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    (copy / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
+    (resolve(copy).path / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
     client = create_app({"TESTING": True, "RAGQA_INDEX": str(copy)}).test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "malformed" in ready.get_json()["reason"]
+
+
+def test_every_answer_names_the_index_version(client, pipeline) -> None:
+    from embeddings.versions import pointer
+
+    data = client.post("/api/ask", json={"question": "新能源汽车", "top_k": 1}).get_json()
+    assert data["index_version"] == pipeline.version == pointer(pipeline.index_dir)
+    assert client.get("/readyz").get_json()["index_version"] == pipeline.version
+
+
+def test_a_full_worker_answers_429_with_retry_after_and_stays_live(pipeline) -> None:
+    app = create_app({"TESTING": True, "RAGQA_QUEUE_WAIT": 0.05}, pipeline=pipeline)
+    client = app.test_client()
+    with app.extensions["ragqa"]["admission"].slot():  # another question holds the worker's only slot
+        busy = client.post("/api/ask", json={"question": "新能源汽车"})
+        assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
+        assert busy.get_json()["error"]["code"] == "too_many_requests"
+        assert client.post("/api/ask", json={"question": ""}).status_code == 400  # bad input never queues
+        assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
+    assert client.post("/api/ask", json={"question": "新能源汽车"}).status_code == 200  # the slot came back
+
+
+def test_the_openapi_document_is_served_and_valid(client) -> None:
+    from jsonschema import Draft202012Validator
+
+    doc = client.get("/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.") and {"/api/ask", "/healthz", "/readyz"} <= set(doc["paths"])
+    for schema in doc["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from embeddings.versions import resolve
 from qa.cli import main
 
 
@@ -13,7 +14,7 @@ def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -
     result = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target)])
     assert result.exit_code == 0, result.output
     assert "documents" in result.output and "passages" in result.output and "passages/s" in result.output
-    assert (target / "manifest.json").is_file()
+    assert (resolve(target).path / "manifest.json").is_file() and "version" in result.output
     again = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
     assert again.exit_code == 0 and "up to date" in again.output
     (corpus_dir / "new.txt").write_text("新增的文档。", encoding="utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.versions import resolve
 from qa import cosine_scale
 from qa.cosine_scale import CosineScale
 from qa.pipeline import Pipeline
@@ -65,11 +66,12 @@ def test_a_malformed_stored_scale_is_ignored(stored) -> None:
 
 def test_the_index_records_the_scale_and_old_indexes_get_it_measured(index_dir: Path, tmp_path: Path, encoder,
                                                                      e5_scale: CosineScale) -> None:
-    manifest = json.loads((index_dir / "manifest.json").read_text())
+    live = resolve(index_dir).path
+    manifest = json.loads((live / "manifest.json").read_text())
     recorded = CosineScale.from_dict(manifest["model"]["cosine_scale"])
     assert recorded is not None and recorded.han.median == pytest.approx(e5_scale.han.median, abs=1e-5)
     old = tmp_path / "index"
-    shutil.copytree(index_dir, old)
+    shutil.copytree(live, old)  # a flat index folder, as older ragqa wrote them
     del manifest["model"]["cosine_scale"]
     (old / "manifest.json").write_text(json.dumps(manifest))  # the manifest is not in its own checksum list
     pipeline = Pipeline.load(old, encoder=encoder)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.versions import resolve
 from qa.errors import BadRequest, IndexUnavailable, ModelMismatch
 from qa.indexer import build_index
 from qa.pipeline import Pipeline
@@ -120,9 +121,10 @@ def test_bad_questions_are_refused(pipeline: Pipeline, question, top_k, code: st
 def test_index_of_another_model_is_refused(index_dir: Path, tmp_path: Path, encoder) -> None:
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
+    live = resolve(copy).path
+    manifest = json.loads((live / "manifest.json").read_text())
     manifest["model"]["id"] = "some-other-model"
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (live / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelMismatch) as err:
         Pipeline.load(copy, encoder=encoder)
     assert "some-other-model" in err.value.message and encoder.model_id in err.value.message
@@ -131,7 +133,7 @@ def test_index_of_another_model_is_refused(index_dir: Path, tmp_path: Path, enco
 def test_corrupt_index_is_refused(index_dir: Path, tmp_path: Path, encoder) -> None:
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    with open(copy / "vectors.faiss", "r+b") as fh:
+    with open(resolve(copy).path / "vectors.faiss", "r+b") as fh:
         fh.seek(100)
         fh.write(b"\xff\x00\xff")
     with pytest.raises(IndexUnavailable, match="corrupt"):
@@ -146,29 +148,31 @@ def test_missing_index_says_how_to_build_one(tmp_path: Path, encoder) -> None:
 def test_failed_rebuild_leaves_the_old_index_in_place(corpus_dir: Path, tmp_path: Path, encoder, monkeypatch) -> None:
     target = tmp_path / "index"
     build_index(corpus_dir, target, encoder)
-    before = (target / "manifest.json").read_text()
+    live = resolve(target)
+    before = (live.path / "manifest.json").read_text()
 
     def crash(*args, **kwargs):  # a crash while the new vectors are written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("embeddings.index._fsync_tree", crash)
+    monkeypatch.setattr("embeddings.versions._fsync_tree", crash)
     with pytest.raises(RuntimeError):
         build_index(corpus_dir, target, encoder)
-    assert (target / "manifest.json").read_text() == before
+    assert resolve(target) == live and (live.path / "manifest.json").read_text() == before
     assert Pipeline.load(target, encoder=encoder).ask("青海湖的面积约多少平方千米？").passages
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]  # no temporary directory left behind
+    assert sorted(p.name for p in (target / "versions").iterdir()) == [live.name]  # no temporary directory left behind
 
 
 def test_an_index_whose_manifest_lists_no_checksums_is_refused(index_dir: Path, tmp_path: Path, encoder) -> None:
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
+    live = resolve(copy).path
+    manifest = json.loads((live / "manifest.json").read_text())
     del manifest["files"]
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    (live / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="checksums"):
         Pipeline.load(copy, encoder=encoder)
-    manifest = json.loads((index_dir / "manifest.json").read_text())
-    (copy / "manifest.json").write_text(json.dumps(manifest))
-    (copy / "extra.bin").write_bytes(b"x")
+    manifest = json.loads((resolve(index_dir).path / "manifest.json").read_text())
+    (live / "manifest.json").write_text(json.dumps(manifest))
+    (live / "extra.bin").write_bytes(b"x")
     with pytest.raises(IndexUnavailable, match="does not list"):
         Pipeline.load(copy, encoder=encoder)

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 
 from qa.config import Settings
-from qa.errors import IndexUnavailable, RagqaError
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +37,18 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
         RAGQA_MODEL=settings.model,
         RAGQA_QUERY_BACKEND=settings.query_backend,
         RAGQA_READER=settings.reader_dir,
+        RAGQA_RELOAD_INTERVAL=1.0,  # seconds between looks at the index pointer
+        RAGQA_SLOTS=1,  # questions in flight per worker
+        RAGQA_QUEUE_WAIT=2.0,  # seconds a question may wait for a slot before a 429
         JSON_AS_ASCII=False,
     )
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["ragqa"] = {"pipeline": pipeline, "error": None}
+    from web.admission import Admission
+
+    admission = Admission(int(app.config["RAGQA_SLOTS"]), float(app.config["RAGQA_QUEUE_WAIT"]))
+    app.extensions["ragqa"] = {"pipeline": pipeline, "error": None, "live": None, "admission": admission}
     if pipeline is None:
         _load_pipeline(app)
 
@@ -65,15 +70,22 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
 
 
 def _load_pipeline(app: Flask) -> None:
+    """Follow the index root's pointer: every worker loads the live version and later ones as they appear."""
+    from qa.live_pipeline import LivePipeline
     from qa.pipeline import Pipeline
 
-    try:
-        app.extensions["ragqa"]["pipeline"] = Pipeline.load(
-            app.config["RAGQA_INDEX"], model=app.config["RAGQA_MODEL"], query_backend=app.config["RAGQA_QUERY_BACKEND"],
-            reader_dir=app.config["RAGQA_READER"])
-    except RagqaError as exc:
-        log.error("pipeline not loaded: %s", exc.message)
-        app.extensions["ragqa"]["error"] = exc
-    except Exception as exc:  # the worker must come up and say why in /readyz, not crash-loop
-        log.exception("pipeline not loaded")
-        app.extensions["ragqa"]["error"] = IndexUnavailable(f"the index could not be loaded ({exc.__class__.__name__}: {exc})")
+    config = app.config
+
+    def load(root: Any, version: str | None, serving: Pipeline | None) -> Pipeline:
+        # A reload keeps the encoder model (and a trained reader) already in memory.
+        fresh = Pipeline.load(
+            root, model=config["RAGQA_MODEL"], encoder=serving.encoder if serving else None,
+            query_backend=config["RAGQA_QUERY_BACKEND"], reader_dir=config["RAGQA_READER"], version=version,
+            reader=serving.trained_reader if serving else None)
+        # One question before serving: the tokenizer dictionaries and torch kernels load lazily, and
+        # the first user should not wait for them (nor the version swap be a slow request).
+        fresh.ask("预热 warm-up", 1)
+        return fresh
+
+    live = LivePipeline(config["RAGQA_INDEX"], load, float(config["RAGQA_RELOAD_INTERVAL"]))
+    app.extensions["ragqa"].update(live=live, pipeline=live.pipeline, error=live.error)

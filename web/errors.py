@@ -18,7 +18,7 @@ _HTTP_CODES = {
 
 
 def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
-    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz"):
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/openapi.json"):
         response = jsonify({"error": {"code": code, "message": message}})
         response.status_code = status
         return response
@@ -30,7 +30,11 @@ def error_response(status: int, code: str, message: str):  # type: ignore[no-unt
 def init_app(app: Flask) -> None:
     @app.errorhandler(RagqaError)
     def _ragqa(exc: RagqaError):  # type: ignore[no-untyped-def]
-        return error_response(exc.status, exc.code, exc.message)
+        response = app.make_response(error_response(exc.status, exc.code, exc.message))
+        retry_after = getattr(exc, "retry_after", None)  # overload: tell the client when to come back
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

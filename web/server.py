@@ -33,12 +33,19 @@ class RagqaServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.app_config)
 
 
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int) -> None:
-    """Run gunicorn in the foreground until interrupted."""
+def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int,
+          threads: int = 8, queue_wait: float = 2.0, reload_interval: float = 1.0) -> None:
+    """Run gunicorn in the foreground until interrupted.
+
+    Threaded workers accept more connections than they answer at once, so a question beyond a
+    worker's one slot waits `queue_wait` seconds at most and is then answered 429 (web.admission),
+    instead of queueing in the socket backlog until the client times out.
+    """
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "gthread",
+        "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 10,
         "preload_app": False,
@@ -47,5 +54,7 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
         "errorlog": "-",
         "loglevel": "info",
     }
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    RagqaServer(options, {"RAGQA_INDEX": index_dir, "RAGQA_MODEL": model}, threads).run()
+    torch_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    app_config = {"RAGQA_INDEX": index_dir, "RAGQA_MODEL": model, "RAGQA_QUEUE_WAIT": queue_wait,
+                  "RAGQA_RELOAD_INTERVAL": reload_interval}
+    RagqaServer(options, app_config, torch_threads).run()

@@ -1,0 +1,127 @@
+"""The OpenAPI 3 description of the JSON API, served at `/openapi.json` and fuzzed by the tests.
+
+Written by hand beside the views it describes; the limits come from the code that enforces them,
+so the document cannot drift from the checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.pipeline import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+SCHEMAS: dict[str, Any] = {
+    "AskRequest": {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
+                         "description": "Surrounding whitespace is stripped; the stripped text must be non-empty."},
+            "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
+        },
+    },
+    "Highlight": {
+        "type": "object",
+        "required": ["kind", "start", "end"],
+        "properties": {"kind": {"type": "string"}, "start": {"type": "integer", "minimum": 0},
+                       "end": {"type": "integer", "minimum": 0}},
+    },
+    "Passage": {
+        "type": "object",
+        "required": ["id", "doc", "title", "section", "kind", "source", "text", "score", "highlights"],
+        "properties": {
+            "id": {"type": "string"}, "doc": {"type": "string"}, "title": {"type": "string"},
+            "section": _NULLABLE_STRING, "kind": {"type": "string"},
+            "source": {"type": "object", "required": ["path", "start", "end"],
+                       "properties": {"path": {"type": "string"}, "start": {"type": ["integer", "null"]},
+                                      "end": {"type": ["integer", "null"]}}},
+            "text": {"type": "string"}, "score": {"type": "number"},
+            "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
+        },
+    },
+    "Answer": {
+        "type": "object",
+        "required": ["text", "passage_id", "start", "end", "score"],
+        "additionalProperties": False,
+        "properties": {"text": {"type": "string"}, "passage_id": {"type": "string"},
+                       "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
+                       "score": {"type": "number"}},
+    },
+    "AskResponse": {
+        "type": "object",
+        "required": ["question", "answer", "passages", "took_ms", "index_version"],
+        "properties": {
+            "question": {"type": "string"},
+            "answer": {"oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}]},
+            "passages": {"type": "array", "maxItems": MAX_TOP_K, "items": {"$ref": "#/components/schemas/Passage"}},
+            "took_ms": {"type": "number", "minimum": 0},
+            "index_version": {"type": ["string", "null"], "description": "The index version that answered."},
+        },
+    },
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
+        "properties": {"error": {"type": "object", "required": ["code", "message"],
+                                 "properties": {"code": {"type": "string"}, "message": {"type": "string", "minLength": 1}}}},
+    },
+    "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+    "Ready": {
+        "type": "object",
+        "required": ["status", "model", "passages", "index_version"],
+        "properties": {
+            "status": {"const": "ready"}, "model": {"type": "string"}, "reader": {"type": "string"},
+            "passages": {"type": "integer", "minimum": 0}, "built_at": _NULLABLE_STRING, "index": _NULLABLE_STRING,
+            "index_version": _NULLABLE_STRING,
+            "refused": {"type": "object", "required": ["reason"],
+                        "properties": {"version": _NULLABLE_STRING, "reason": {"type": "string"}},
+                        "description": "A newer index version that failed verification; the listed one keeps serving."},
+        },
+    },
+    "NotReady": {"type": "object", "required": ["status", "reason"],
+                 "properties": {"status": {"const": "unavailable"}, "reason": {"type": "string"}}},
+}
+
+PATHS: dict[str, Any] = {
+    "/api/ask": {"post": {
+        "summary": "Answer a question from the indexed documents",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
+        "responses": {
+            "200": _json("The answer (or null) and the passages it was read from", "AskResponse"),
+            "400": _error("Invalid JSON, body, question or top_k"),
+            "413": _error("Body larger than 16 KB"),
+            "415": _error("Body is not application/json"),
+            "429": {**_error("Too many questions in flight; retry after the Retry-After seconds"),
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+            "503": _error("The index or the model is not loaded"),
+        },
+    }},
+    "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("The process answers", "Health")}}},
+    "/readyz": {"get": {"summary": "Readiness", "responses": {
+        "200": _json("Ready to answer, from the named index version", "Ready"),
+        "503": _json("Not ready, and why", "NotReady"),
+    }}},
+    "/openapi.json": {"get": {"summary": "This document", "responses": {
+        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (3.1: its schemas are JSON Schema 2020-12)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ragqa", "version": "1", "description": "Question answering over your own documents."},
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS},
+    }
