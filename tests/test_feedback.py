@@ -99,7 +99,7 @@ def test_export_is_squad_that_eval_reads(client, app, runner, index_dir: Path, t
     db = app.config["RAGQA_FEEDBACK_DB"]
     sent = [
         _submission(client, ANSWERED, "up"),                         # the shown answer is gold
-        _submission(client, "郑州高新区第一批复审通过的链主企业有多少家？", "down", "19家"),  # the correction is gold
+        _submission(client, "襄阳高新区此次集中开工的重大项目总投资多少？", "down", "31.9亿元"),  # the correction is gold
         _submission(client, UNANSWERABLE, "up"),                     # agreed: no answer in the corpus
         _submission(client, ANSWERED, "down"),                       # wrong, but no better answer given
     ]
@@ -116,7 +116,7 @@ def test_export_is_squad_that_eval_reads(client, app, runner, index_dir: Path, t
                 for answer in qa["answers"]:  # answer_start points at the answer in its context
                     assert paragraph["context"][answer["answer_start"]:].startswith(answer["text"])
     examples = {e.question: e for e in load_dataset(out).examples}
-    assert examples[ANSWERED].answers == ["1000亩"] and examples["郑州高新区第一批复审通过的链主企业有多少家？"].answers == ["19家"]
+    assert examples[ANSWERED].answers == ["1000亩"] and examples["襄阳高新区此次集中开工的重大项目总投资多少？"].answers == ["31.9亿元"]
     assert examples[UNANSWERABLE].answerable is False and len(examples) == 3
     report = tmp_path / "report.json"
     evaluated = runner.invoke(main, ["eval", str(out), "--index", str(index_dir), "--json", str(report)])

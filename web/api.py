@@ -31,15 +31,21 @@ def get_pipeline() -> Pipeline:
     return state["pipeline"]
 
 
-@bp.post("/api/ask")
-def ask():  # type: ignore[no-untyped-def]
-    """Answer one question: `{"question": str, "top_k": int}`."""
+def json_body(what: str) -> Any:
+    """The request's JSON body, or the 415/400 every JSON endpoint answers when it is not JSON."""
     if not request.is_json:
-        raise BadRequest("send the question as JSON with Content-Type: application/json",
+        raise BadRequest(f"send the {what} as JSON with Content-Type: application/json",
                          code="unsupported_media_type", status=415)
     body: Any = request.get_json(silent=True)
     if body is None:
         raise BadRequest("the request body is not valid JSON", code="invalid_json")
+    return body
+
+
+@bp.post("/api/ask")
+def ask():  # type: ignore[no-untyped-def]
+    """Answer one question: `{"question": str, "top_k": int}`."""
+    body = json_body("question")
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object like {"question": "..."}', code="invalid_body")
     if "question" not in body:

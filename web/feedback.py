@@ -7,11 +7,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, redirect, request, url_for
 
 from qa.config import Settings
-from qa.errors import BadRequest
 from qa.feedback import FeedbackRecord, check_feedback, choose_context
 from qa.feedback_store import FeedbackStore
 from qa.passages import Passage
-from web.api import get_pipeline
+from web.api import get_pipeline, json_body
 
 bp = Blueprint("feedback", __name__)
 
@@ -25,13 +24,7 @@ def init_app(app: Flask) -> None:
 @bp.post("/api/feedback")
 def submit_json():  # type: ignore[no-untyped-def]
     """Store a thumbs up/down on one answer, with an optional corrected answer."""
-    if not request.is_json:
-        raise BadRequest("send the feedback as JSON with Content-Type: application/json",
-                         code="unsupported_media_type", status=415)
-    body: Any = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("the request body is not valid JSON", code="invalid_json")
-    record = _store(body)
+    record = _store(json_body("feedback"))
     return jsonify({"id": record.id, "rating": record.feedback.rating, "context_id": record.context_id}), 201
 
 
