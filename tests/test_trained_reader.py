@@ -77,3 +77,11 @@ def test_traditional_full_width_and_digits_map_back_exactly() -> None:
         spans.append((s, e, text[s:e]))
     assert [t for _, _, t in spans] == ["1000亩", "1000畝", "１０００亩"]
     assert len({(s, e) for s, e, _ in spans}) == 1  # same code points whatever the script or width
+
+
+def test_a_missing_reader_is_a_one_line_error(runner, index_dir: Path, tmp_path: Path) -> None:
+    from qa.cli import main
+
+    result = runner.invoke(main, ["eval", str(DATA / "seed_labels.jsonl"), "--index", str(index_dir),
+                                  "--reader", str(tmp_path / "no-reader")])
+    assert result.exit_code != 0 and "cannot load the reader" in result.output and "Traceback" not in result.output
