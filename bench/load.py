@@ -45,13 +45,15 @@ class LoadReport:
     clients: int
     seconds: float
     outcomes: list[Outcome] = field(default_factory=list)
+    probes: list[Outcome] = field(default_factory=list)  # /healthz asked twice a second during the run
 
     def summary(self) -> dict[str, Any]:
         ok = sorted(o.seconds for o in self.outcomes if o.status == 200)
+        refused = sorted(o.seconds for o in self.outcomes if o.status == 429)
         statuses = Counter(str(o.status) for o in self.outcomes)
 
-        def pct(p: float) -> float | None:
-            return round(ok[min(len(ok) - 1, int(p / 100 * len(ok)))] * 1000, 1) if ok else None
+        def pct(p: float, values: list[float] = ok) -> float | None:
+            return round(values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000, 1) if values else None
 
         return {
             "clients": self.clients, "seconds": round(self.seconds, 1), "requests": len(self.outcomes),
@@ -60,6 +62,9 @@ class LoadReport:
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
             "mean_ms": round(statistics.fmean(ok) * 1000, 1) if ok else None,
             "statuses": dict(sorted(statuses.items())),
+            "p50_429_ms": pct(50, refused), "p95_429_ms": pct(95, refused),
+            "healthz": {"probes": len(self.probes), "ok": sum(1 for o in self.probes if o.status == 200),
+                        "max_ms": round(max(o.seconds for o in self.probes) * 1000, 1) if self.probes else None},
             "server_errors": sum(1 for o in self.outcomes if o.status >= 500),
             "no_answer": sum(1 for o in self.outcomes if o.status == 0),
             "versions": dict(Counter(o.version for o in self.outcomes if o.version)),
@@ -83,9 +88,25 @@ def ask(url: str, question: str, top_k: int = 3, timeout: float = 30) -> Outcome
         return Outcome(0, time.perf_counter() - started, error=f"{exc.__class__.__name__}: {exc}")
 
 
+def probe(url: str, timeout: float = 10) -> Outcome:
+    """One liveness check, as a Kubernetes probe would make it."""
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=timeout) as response:
+            response.read()
+            return Outcome(response.status, time.perf_counter() - started)
+    except urllib.error.HTTPError as err:
+        return Outcome(err.code, time.perf_counter() - started, error=f"healthz {err.code}")
+    except OSError as exc:
+        return Outcome(0, time.perf_counter() - started, error=f"healthz {exc.__class__.__name__}: {exc}")
+
+
 def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome], None] | None = None,
            max_requests: int = 1_000_000) -> LoadReport:
-    """Run `clients` threads asking in a loop until `seconds` pass (or max_requests are sent)."""
+    """Run `clients` threads asking in a loop until `seconds` pass (or max_requests are sent).
+
+    A further thread checks /healthz twice a second: liveness must not queue behind questions.
+    """
     report = LoadReport(clients, 0.0)
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -102,8 +123,14 @@ def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome]
             if on_result is not None:
                 on_result(outcome)
 
+    def prober() -> None:
+        while time.monotonic() < deadline:
+            report.probes.append(probe(url))
+            time.sleep(0.5)
+
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    threads.append(threading.Thread(target=prober, daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -86,11 +86,13 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds before a stuck worker is restarted.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="Connections each worker holds at once (one is answered, the rest wait).")
-@click.option("--queue-wait", default=2.0, show_default=True, type=click.FloatRange(0, 60), help="Seconds a question may wait for its worker before a 429.")
+# Defaults live in web.server / web.admission (importing them here would import flask for every command).
+@click.option("--threads", type=click.IntRange(1, 256), help="Connections each worker holds at once: one question answered, up to --queue-depth queued, the rest for health checks and pages.  [default: 16]")
+@click.option("--queue-depth", type=click.IntRange(0, 254), help="Questions that may wait per worker; more are answered 429 at once.  [default: 8]")
+@click.option("--queue-wait", type=click.FloatRange(0, 60), help="Seconds a queued question may wait before a 429.  [default: 5]")
 @click.option("--reload-interval", default=1.0, show_default=True, type=click.FloatRange(0, 3600), help="Seconds between looks for a new index version.")
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int, threads: int,
-          queue_wait: float, reload_interval: float) -> None:
+def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int, threads: int | None,
+          queue_depth: int | None, queue_wait: float | None, reload_interval: float) -> None:
     """Serve the chat page and the JSON API with gunicorn."""
     from embeddings.index import IndexUnavailable, check_model, read_manifest
 
@@ -99,10 +101,18 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
         check_model(manifest, model, None, index_dir)
     except IndexUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
+    from web.server import DEFAULT_DEPTH, DEFAULT_THREADS, DEFAULT_WAIT, check_queueing
     from web.server import serve as run_server
 
+    threads = DEFAULT_THREADS if threads is None else threads
+    queue_depth = DEFAULT_DEPTH if queue_depth is None else queue_depth
+    try:
+        check_queueing(threads, queue_depth)
+    except RagqaError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
-    run_server(index_dir, model, host, port, workers, timeout, threads, queue_wait, reload_interval)
+    run_server(index_dir, model, host, port, workers, timeout, threads, DEFAULT_WAIT if queue_wait is None else queue_wait,
+               reload_interval, queue_depth)
 
 
 @main.command()
@@ -227,7 +237,7 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
     cases = calibration.collect(pipeline, reader, examples, top_k)
     try:
         chosen = calibration.choose(cases, no_answer_share=no_answer_share)
-    except ValueError as exc:
+    except RagqaError as exc:  # settings refused before gunicorn starts
         raise click.ClickException(str(exc)) from exc
     chosen["settings"] = {"datasets": list(datasets), "fold": fold, "limit": limit, "top_k": top_k, "index": index_dir,
                           "no_answer_share": no_answer_share}

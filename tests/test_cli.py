@@ -86,6 +86,11 @@ def test_serve_refuses_a_missing_index(runner, tmp_path: Path) -> None:
     assert "ragqa index" in line
 
 
+def test_serve_refuses_threads_that_leave_no_room_for_health_checks(runner, index_dir: Path) -> None:
+    line = _one_line_error(runner.invoke(main, ["serve", "--index", str(index_dir), "--threads", "4", "--queue-depth", "8"]))
+    assert "--threads 4" in line and "at least 10" in line
+
+
 def test_module_entry_point(index_dir: Path) -> None:
     import subprocess
     import sys

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -84,3 +84,61 @@ def test_security_headers_on_api_and_document(client, path: str) -> None:
     response = client.get(path)
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["Referrer-Policy"] == "no-referrer"
+
+
+# Ids an attacker would try: paths, SQL, markup, control characters. They are only ever data.
+HOSTILE_IDS = ["../../etc/passwd", "/tmp/ragqa-owned", "file:///etc/hosts", "x'); DROP TABLE feedback;--",
+               "<script>alert(1)</script>", "a\x00b", "\n", "C:\\Windows\\system.ini"]
+
+
+@st.composite
+def feedback_bodies(draw, real_ids: list[str]):  # type: ignore[no-untyped-def]
+    """Well-formed submissions over real passage ids, and every field broken in turn."""
+    ids = st.sampled_from(real_ids) | st.sampled_from(HOSTILE_IDS) | st.text(max_size=12)
+    shown = draw(st.lists(st.sampled_from(real_ids), min_size=1, max_size=5, unique=True))
+    rating = draw(st.sampled_from(["up", "down"]))
+    answered = draw(st.booleans())
+    body = {"question": draw(texts), "rating": rating, "answer": draw(texts) if answered else None,
+            "passage_id": draw(st.sampled_from(shown)) if answered else None,
+            "correction": draw(st.none() | texts) if rating == "down" else None, "passages": shown}
+    broken = draw(st.sampled_from([None, "question", "rating", "answer", "passage_id", "correction", "passages", "extra"]))
+    if broken == "passages":
+        body["passages"] = draw(st.lists(ids, max_size=22) | json_values)
+    elif broken == "passage_id":
+        body["passage_id"] = draw(ids | json_values)
+    elif broken is not None:
+        body[broken] = draw(json_values | texts | st.sampled_from(["meh", "UP", ""]))
+    return body
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_feedback_is_stored_only_when_well_formed_and_only_in_its_database(client, app, pipeline, data) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    real_ids = [p.id for p in pipeline.passages[:6]]
+    body = data.draw(feedback_bodies(real_ids))
+    db = Path(app.config["RAGQA_FEEDBACK_DB"])
+
+    def stored() -> list[tuple]:
+        if not db.exists():
+            return []
+        with sqlite3.connect(db) as con:
+            return con.execute("SELECT rating, passage_id, passages, context_id FROM feedback ORDER BY id").fetchall()
+
+    before = stored()
+    response = client.post("/api/feedback", data=json.dumps(body), content_type="application/json")
+    event(f"status {response.status_code}")
+    check_against_document(response, "/api/feedback", "post")
+    after = stored()
+    # Nothing is written beside the database, whatever the ids and texts say.
+    assert {p.name for p in db.parent.iterdir()} <= {db.name, db.name + "-journal"}
+    if response.status_code != 201:
+        assert after == before
+        return
+    assert after[:-1] == before and len(after) == len(before) + 1
+    rating, passage_id, passages, context_id = after[-1]
+    assert (rating, passage_id, passages.split("\n")) == (body["rating"], body["passage_id"], body["passages"])
+    assert context_id in body["passages"] and set(body["passages"]) <= set(real_ids)
+    assert response.get_json()["id"] == len(after)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from qa.config import Settings
+from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT, Admission
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,15 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Any = None) -> Fl
         RAGQA_READER=settings.reader_dir,
         RAGQA_RELOAD_INTERVAL=1.0,  # seconds between looks at the index pointer
         RAGQA_SLOTS=1,  # questions in flight per worker
-        RAGQA_QUEUE_WAIT=2.0,  # seconds a question may wait for a slot before a 429
+        RAGQA_QUEUE_WAIT=DEFAULT_WAIT,  # seconds a question may wait for a slot before a 429
+        RAGQA_QUEUE_DEPTH=DEFAULT_DEPTH,  # questions that may wait for a slot; beyond, a 429 at once
         JSON_AS_ASCII=False,
     )
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    from web.admission import Admission
-
-    admission = Admission(int(app.config["RAGQA_SLOTS"]), float(app.config["RAGQA_QUEUE_WAIT"]))
+    admission = Admission(int(app.config["RAGQA_SLOTS"]), float(app.config["RAGQA_QUEUE_WAIT"]),
+                          int(app.config["RAGQA_QUEUE_DEPTH"]))
     app.extensions["ragqa"] = {"pipeline": pipeline, "error": None, "live": None, "admission": admission}
     if pipeline is None:
         _load_pipeline(app)

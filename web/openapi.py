@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qa.feedback import MAX_ANSWER_CHARS, MAX_ID_CHARS, RATINGS
 from qa.pipeline import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -69,6 +70,30 @@ SCHEMAS: dict[str, Any] = {
             "index_version": {"type": ["string", "null"], "description": "The index version that answered."},
         },
     },
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["question", "rating", "passages"],
+        "additionalProperties": False,
+        "description": "A verdict on one answer. `answer` and `passage_id` are both null when no answer was shown; "
+                       "a `correction` goes with a thumbs down.",
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+            "rating": {"enum": list(RATINGS)},
+            "answer": {"type": ["string", "null"], "maxLength": MAX_ANSWER_CHARS},
+            "passage_id": {"type": ["string", "null"], "description": "One of `passages`: where the answer was shown."},
+            "correction": {"type": ["string", "null"], "maxLength": MAX_ANSWER_CHARS},
+            "passages": {"type": "array", "minItems": 1, "maxItems": MAX_TOP_K,
+                         "items": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+                         "description": "Ids of the passages shown with the answer, best first; each must be in the index."},
+        },
+    },
+    "FeedbackStored": {
+        "type": "object",
+        "required": ["id", "rating", "context_id"],
+        "additionalProperties": False,
+        "properties": {"id": {"type": "integer", "minimum": 1}, "rating": {"enum": list(RATINGS)},
+                       "context_id": {"type": "string", "description": "The passage kept as the record's context."}},
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -105,6 +130,18 @@ PATHS: dict[str, Any] = {
             "429": {**_error("Too many questions in flight; retry after the Retry-After seconds"),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
             "503": _error("The index or the model is not loaded"),
+        },
+    }},
+    "/api/feedback": {"post": {
+        "summary": "Store a thumbs up or down on one answer, with an optional corrected answer",
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}}},
+        "responses": {
+            "201": _json("Stored; `ragqa feedback export` turns the records into a SQuAD file", "FeedbackStored"),
+            "400": _error("Invalid JSON or body, a field out of range, or a passage id not in the index"),
+            "413": _error("Body larger than 16 KB"),
+            "415": _error("Body is not application/json"),
+            "503": _error("The index is not loaded, or the feedback database cannot be written"),
         },
     }},
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("The process answers", "Health")}}},

@@ -11,6 +11,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from qa.errors import RagqaError
+from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT
+
+DEFAULT_THREADS = 16  # per worker: 1 question answered + DEFAULT_DEPTH queued + the rest for probes and pages
+
 
 class RagqaServer(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: dict[str, Any], app_config: dict[str, Any], threads_per_worker: int) -> None:
@@ -33,19 +38,32 @@ class RagqaServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.app_config)
 
 
+def check_queueing(threads: int, queue_depth: int) -> None:
+    """Refuse thread and queue settings that would leave health checks waiting behind questions."""
+    if threads < queue_depth + 2:
+        raise RagqaError(f"--threads {threads} leaves no thread for health checks beside 1 question and "
+                         f"{queue_depth} queued; use at least {queue_depth + 2}")
+
+
 def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int,
-          threads: int = 8, queue_wait: float = 2.0, reload_interval: float = 1.0) -> None:
+          threads: int = DEFAULT_THREADS, queue_wait: float = DEFAULT_WAIT, reload_interval: float = 1.0,
+          queue_depth: int = DEFAULT_DEPTH) -> None:
     """Run gunicorn in the foreground until interrupted.
 
-    Threaded workers accept more connections than they answer at once, so a question beyond a
-    worker's one slot waits `queue_wait` seconds at most and is then answered 429 (web.admission),
-    instead of queueing in the socket backlog until the client times out.
+    Each worker hands every connection it accepts to a thread at once (worker_connections equals
+    threads), so no request waits unseen inside gunicorn. A question beyond the worker's one slot
+    joins a queue of at most `queue_depth`, waits `queue_wait` seconds at most, and is otherwise
+    answered 429 at once (web.admission); threads beyond slot + queue stay free for health checks
+    and the page. Connections a worker cannot take yet stay in the listen backlog, where the other
+    workers can take them.
     """
+    check_queueing(threads, queue_depth)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
         "threads": threads,
+        "worker_connections": threads,
         "timeout": timeout,
         "graceful_timeout": 10,
         "preload_app": False,
@@ -56,5 +74,6 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
     }
     torch_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
     app_config = {"RAGQA_INDEX": index_dir, "RAGQA_MODEL": model, "RAGQA_QUEUE_WAIT": queue_wait,
+                  "RAGQA_QUEUE_DEPTH": queue_depth,
                   "RAGQA_RELOAD_INTERVAL": reload_interval}
     RagqaServer(options, app_config, torch_threads).run()
