@@ -36,15 +36,17 @@ _PERCENT = re.compile(rf"{_AMOUNT}\s*[%％]|百分之{_HAN_NUM}|{_HAN_NUM}成")
 _MONEY = re.compile(rf"{_AMOUNT}\s*{_CURRENCY}")
 _COUNT = re.compile(rf"{_AMOUNT}\s*(?:{MEASURE_WORDS}|[\u4e00-\u9fff])?")
 _DATE_PIECE = (rf"(?:{_NUMBER}\s*(?:年代|年|月份|月|日|号|世纪)|(?:今|去|明|前|同|当)年|(?:春|夏|秋|冬)季|"
-               r"[上中下]旬|年?(?:初|底|末|中)|(?:January|February|March|April|May|June|July|August|September|"
+               r"[上中下]旬|年?(?:初|底|末|中)|年间|时期|期间|末年|初年|(?:January|February|March|April|May|June|July|August|September|"
                r"October|November|December)|[12][0-9]{3})")
-_DATE_FULL = re.compile(rf"(?:{_DATE_PIECE}\s*,?\s*)+")
+# An era or dynasty may name the year (民国17年, 康熙四十八年, 公元68年, 清朝嘉庆年间).
+_ERA = r"(?:公元前|公元|西元|民国|[\u4e00-\u9fff]{1,2}朝)?[\u4e00-\u9fff]{0,2}?"
+_DATE_FULL = re.compile(rf"{_ERA}(?:{_DATE_PIECE}\s*,?\s*)+")
 _DATE_ANY = re.compile(_DATE_PIECE)
 _YEAR = re.compile(rf"{_NUMBER}\s*年(?!代)|[12][0-9]{{3}}")
 _ASKS_PERCENT = re.compile(r"比例|比率|比重|占比|百分比|百分之几|几成|[增成]长率|[^比]率(?:是|为|有|达)?(?:多少|几)")
 _ASKS_MONEY = re.compile(r"多少钱|价格|价钱|售价|金额|花费|费用|耗资|成本|造价|投资|融资|资金|预算|营收|收入|税收|产值|市值|利润|赔偿|票价|奖金|薪水|工资|"
                           r"销售额|营业额|收益|总值|经费|贷款|债务|捐款|开支|支出|罚款|补贴|存款|军费")
-_ASKS_YEAR = re.compile(r"哪一?年|何年|几几年|什么年份|哪个年份")
+_ASKS_YEAR = re.compile(r"哪一?年|何年|几几年|什么年份|哪个年份|(?:民国|公元|西元)几年")
 # Characters that may open a span without belonging to the answer's form (在2004年, 于6月).
 _LEAD = "在于从自约近达共仅"
 
@@ -63,13 +65,15 @@ def expected(question: str) -> Expected | None:
     """The answer form a question names, or None when it names none (who/what/why questions)."""
     folded = to_simplified(to_half_width(question))
     qtype = question_type(folded)
-    if qtype.kind == DATE:
+    if qtype.kind == DATE or re.search(r"(?:民国|公元|西元)几年", folded):  # 民国几年 asks for a year, not a count
         return Expected(DATE, year=bool(_ASKS_YEAR.search(folded)))
     if qtype.kind != NUMBER or not _asks_number(folded):
         return None
     if _ASKS_PERCENT.search(folded):
         return Expected(PERCENT)
     unit = qtype.unit if qtype.unit and not qtype.unit.isascii() else ""
+    latin = re.search(r"(?:多少|几)\s*([A-Za-z]{1,4}|℃)(?![A-Za-z])", folded)  # 多少K, 多少MW: a symbol is a unit too
+    unit = unit or (latin.group(1) if latin else "")
     if unit in ("钱",):
         return Expected(MONEY)
     if not unit and _ASKS_MONEY.search(folded):
@@ -78,8 +82,8 @@ def expected(question: str) -> Expected | None:
 
 
 def _asks_number(question: str) -> bool:
-    # 多少/几 are the number words the trained reader confuses; 多大/多长 also ask for sizes in words.
-    return bool(re.search(r"多少|几", question))
+    # 多少/几 ask for a number; 多大/多长 may be answered in words. 几 also sits inside words (新几内亚, 几乎, 茶几).
+    return bool(re.search(r"多少|(?<![新茶])几(?!乎|何|内亚|率)", question))
 
 
 def fit(text: str, want: Expected) -> int:
@@ -134,30 +138,33 @@ def choose(passage: str, spans: Sequence[tuple[int, int, float]], want: Expected
            ratio: float = 0.0, penalty: float = 1.0) -> tuple[int, int, float] | None:
     """The span to answer with, from candidates sorted best first: (start, end, score).
 
-    Without an expected form it is the first. With one, the best-scoring candidate of the best fit,
-    its number completed with the unit, as long as its score is at least `ratio` times the first's
-    (a runner-up far behind is more often another fact than the asked one). The score is the
-    first candidate's, the passage's confidence of holding an answer, times `penalty` when no
-    candidate has the asked form: then another passage that has one wins, and a passage that has
-    none is less likely to clear the no-answer threshold. ratio and penalty are chosen from labels
-    (qa.calibration); ratio 0 and penalty 1 leave every score as the reader gave it.
+    Without an expected form it is the first. With one, a runner-up of a better fit replaces the
+    first when the first does not fit at all, or when the question names the form exactly (a unit,
+    a percentage, a sum of money), or when it lies inside the first (42栋 inside 42栋15万平方米);
+    a looser hint (a year, a bare number) does not overrule the reader's own reading of
+    民国17年 or 咸丰二年. A runner-up must score at least `ratio` times the first (one far behind
+    is more often another fact than the asked one). Numbers are completed with the named unit.
+
+    The score is the first candidate's, the passage's confidence of holding an answer, times
+    `penalty` when no candidate has the asked form: then another passage that has one wins, and a
+    passage that has none clears the no-answer threshold less easily. ratio and penalty are chosen
+    from labels (qa.calibration); ratio 0 and penalty 1 leave every score as the reader gave it.
     """
     if not spans:
         return None
     top = spans[0]
     if want is None:
         return top
-    floor = ratio * top[2]
-    best: tuple[int, int, int] | None = None
-    for s, e, score in spans:
-        if score < floor:
+    end = complete(passage, top[0], top[1], want)
+    best = (top[0], end, fit(passage[top[0] : end], want))
+    named = want.kind in (PERCENT, MONEY) or bool(want.unit)
+    first = best[2]
+    for s, e, score in spans[1:]:
+        if best[2] == EXACT or score < ratio * top[2]:
             break
         e = complete(passage, s, e, want)
         level = fit(passage[s:e], want)
-        if level > (best[2] if best else NONE):
-            best = (s, e, level)
-            if level == EXACT:
-                break
-    if best is None:
-        return top[0], top[1], top[2] * penalty
+        inside = top[0] <= s and e <= end
+        if level > best[2] and (first == NONE or (level == EXACT and (named or inside))):
+            best = (s, e, level)  # the best-scoring candidate of each better fit in turn, EXACT ends it
     return best[0], best[1], top[2] * (1.0 if best[2] == EXACT else penalty)
