@@ -40,6 +40,8 @@ class ReaderSettings:
     # The answer-type choice over the n-best (qa.answer_fit.choose), also chosen by calibration:
     type_ratio: float = 0.0  # a typed runner-up must score at least this share of the passage's best span
     type_penalty: float = 1.0  # score factor of a passage with no span of the asked form
+    # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
+    fallback_threshold: float | None = None
 
 
 class ExtractiveReader:
@@ -155,9 +157,11 @@ def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
     """Store a calibration's threshold and retrieval weight (and how they were chosen) in reader.json."""
     path = Path(folder) / CONFIG
     meta = json.loads(path.read_text(encoding="utf-8"))
-    meta["settings"]["threshold"] = chosen["threshold"]
-    meta["settings"]["retrieval_weight"] = chosen["retrieval_weight"]
-    meta["calibration"] = {k: chosen[k] for k in ("settings", "cases", "chosen")}
+    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty"):
+        if key in chosen:
+            meta["settings"][key] = chosen[key]
+    meta["settings"]["fallback_threshold"] = chosen.get("fallback", {}).get("threshold")
+    meta["calibration"] = {k: chosen[k] for k in ("settings", "cases", "chosen", "fallback") if k in chosen}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(path)
