@@ -168,3 +168,12 @@ def choose(passage: str, spans: Sequence[tuple[int, int, float]], want: Expected
         if level > best[2] and (first == NONE or (level == EXACT and (named or inside))):
             best = (s, e, level)  # the best-scoring candidate of each better fit in turn, EXACT ends it
     return best[0], best[1], top[2] * (1.0 if best[2] == EXACT else penalty)
+
+
+def reader_penalty(penalty: float, retrieval_weight: float) -> float:
+    """The factor on the reader's score that puts `penalty` on the combined score
+    reader^(1-w) · evidence^w (qa.pipeline.combined_score): a passage without the asked form is
+    marked down as much whatever the weight, instead of the weight's exponent muting it."""
+    if retrieval_weight >= 1.0:
+        return 0.0 if penalty < 1.0 else 1.0
+    return penalty ** (1.0 / (1.0 - retrieval_weight))

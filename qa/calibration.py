@@ -44,11 +44,13 @@ class Case:
     # The heuristic reader's best answer over the same passages and its score (the fallback).
     fallback: tuple[str | None, float] = (None, 0.0)
 
-    def retyped(self, ratio: float, penalty: float) -> "Case":
-        """This case with each passage's span and score chosen under these answer-type settings."""
+    def retyped(self, ratio: float, penalty: float, weight: float = 0.0) -> "Case":
+        """This case with each passage's span and score chosen under these answer-type settings
+        (penalty is the factor on the combined score at this retrieval weight)."""
         if not self.candidates:
             return self
         want = answer_fit.expected(self.question)
+        penalty = answer_fit.reader_penalty(penalty, weight)
         spans: list[str | None] = []
         scores: list[float] = []
         for text, cands in zip(self.texts, self.candidates):
@@ -157,8 +159,8 @@ def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_
         raise ValueError("calibrating needs questions with an answer in the passages and without one")
     best: dict[str, Any] | None = None
     for ratio, penalty in typings:
-        retyped = [c.retyped(ratio, penalty) for c in cases]
         for weight in weights:
+            retyped = [c.retyped(ratio, penalty, weight) for c in cases]
             points = curve(retyped, weight, no_answer_share)
             top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
             if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
@@ -176,7 +178,7 @@ def choose_fallback(cases: Sequence[Case], chosen: dict[str, Any], no_answer_sha
 
     Returns the threshold, the overall F1 without and with the fallback, and how many cases it answered."""
     weight, threshold = chosen["retrieval_weight"], chosen["threshold"]
-    retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0)) for c in cases]
+    retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0), weight) for c in cases]
     rights, fallbacks = [], []
     for case in retyped:
         span, score = decide(case, weight)

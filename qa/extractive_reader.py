@@ -39,7 +39,7 @@ class ReaderSettings:
     quantize: bool = False  # int8 dynamic quantization of the linear layers when reading
     # The answer-type choice over the n-best (qa.answer_fit.choose), also chosen by calibration:
     type_ratio: float = 0.0  # a typed runner-up must score at least this share of the passage's best span
-    type_penalty: float = 1.0  # score factor of a passage with no span of the asked form
+    type_penalty: float = 1.0  # combined-score factor of a passage with no span of the asked form
     # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
     fallback_threshold: float | None = None
 
@@ -77,11 +77,11 @@ class ExtractiveReader:
             for s, e, prob in nbest_spans(starts, ends, windows.offsets[w][: len(starts)], NBEST):
                 spans[(s, e)] = max(prob, spans.get((s, e), 0.0))  # a span seen by two overlapping windows
         wants = [answer_fit.expected(q) for q in questions]
+        penalty = answer_fit.reader_penalty(self.settings.type_penalty, self.settings.retrieval_weight)
         for pair, spans in enumerate(found):
             q, p = pairs[pair]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()), key=lambda c: -c[2])[:NBEST]
-            chosen = answer_fit.choose(passages[q][p], ranked, wants[q], self.settings.type_ratio,
-                                       self.settings.type_penalty)
+            chosen = answer_fit.choose(passages[q][p], ranked, wants[q], self.settings.type_ratio, penalty)
             if chosen is not None:
                 s, e, score = chosen
                 readings[q][p] = Reading((s, e), _sentence(passages[q][p], s, e), score, ranked)
