@@ -4,8 +4,9 @@ The trained reader scores spans by P(start)·P(end) and knows nothing of what wa
 多少家, it may still return 第二批 when 19家 is among its runners-up, or stop at 18兆 when the
 question names 兆瓦. Some questions name their answer's form plainly: a count in a unit
 (多少家, 几个, 多少兆瓦), a percentage (比例是多少), a sum of money (投资多少), a date or year
-(何时, 哪一年). For those, `choose` takes the best-scoring candidate of the best fit, and a
-number cut short of the unit the question names is completed from the passage text.
+(何时, 哪一年). For those, `choose` lets a runner-up of the asked form replace the reader's span
+(see its rule), and a number cut short of the unit the question names is completed from the
+passage text.
 
 Question words come from `qa.answer_types` (the heuristic reader's classifier); everything here
 reads Simplified text of the same length as the original, so offsets are unchanged.
@@ -74,7 +75,7 @@ def expected(question: str) -> Expected | None:
     unit = qtype.unit if qtype.unit and not qtype.unit.isascii() else ""
     latin = re.search(r"(?:多少|几)\s*([A-Za-z]{1,4}|℃)(?![A-Za-z])", folded)  # 多少K, 多少MW: a symbol is a unit too
     unit = unit or (latin.group(1) if latin else "")
-    if unit in ("钱",):
+    if unit == "钱":  # 多少钱 names money, not a measure word
         return Expected(MONEY)
     if not unit and _ASKS_MONEY.search(folded):
         return Expected(MONEY)
