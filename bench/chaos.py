@@ -90,7 +90,8 @@ def kill_trials(root: Path, corpus: Path, base: str, trials: int, rng: random.Ra
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         finished = proc.poll() is not None
-        os.kill(proc.pid, signal.SIGKILL)
+        if not finished:  # poll() reaped a builder that finished: its pid may already be someone else's
+            os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         live = versions.pointer(root)
         served = answered_version(base, 1.5)

@@ -25,6 +25,7 @@ _UNITS = sorted(
     key=len, reverse=True,
 )
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
+MEASURE_WORDS = _UNIT_RE  # the regex alternation of the units above, for qa.answer_fit
 # Western quantities: a number, an optional scale word, and the unit word that follows it.
 _EN_QUANTITY = re.compile(
     r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s*(?:%|percent\b|(?:(?:thousand|million|billion|trillion)\s+)?[A-Za-z]+\b)?"

@@ -11,11 +11,12 @@ with the two kinds weighted by the share of questions expected to have no answer
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
 
+from qa import answer_fit
 from qa.datasets import Example
 from qa.metrics import contains_answer, exact_match, f1
 from qa.pipeline import Pipeline, combined_score
@@ -23,6 +24,8 @@ from qa.reader import Reader
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EXTRA = 5  # passages retrieved beyond top_k, to fill the list when the gold ones are removed
+# (type_ratio, type_penalty) pairs of the answer-type choice (qa.answer_fit.choose); (0, 1) leaves scores alone.
+TYPINGS = tuple((r, p) for r in (0.0, 0.05, 0.2) for p in (1.0, 0.8, 0.6, 0.4, 0.2))
 
 
 @dataclass
@@ -34,6 +37,27 @@ class Case:
     spans: list[str | None]
     reader: list[float]
     retrieval: list[float]
+    # What the answer-type choice needs to be redone under other settings (empty: spans are final).
+    question: str = ""
+    texts: list[str] = field(default_factory=list)
+    candidates: list[list[tuple[int, int, float]]] = field(default_factory=list)
+    # The heuristic reader's best answer over the same passages and its score (the fallback).
+    fallback: tuple[str | None, float] = (None, 0.0)
+
+    def retyped(self, ratio: float, penalty: float, weight: float = 0.0) -> "Case":
+        """This case with each passage's span and score chosen under these answer-type settings
+        (penalty is the factor on the combined score at this retrieval weight)."""
+        if not self.candidates:
+            return self
+        want = answer_fit.expected(self.question)
+        penalty = answer_fit.reader_penalty(penalty, weight)
+        spans: list[str | None] = []
+        scores: list[float] = []
+        for text, cands in zip(self.texts, self.candidates):
+            chosen = answer_fit.choose(text, cands, want, ratio, penalty)
+            spans.append(None if chosen is None else text[chosen[0] : chosen[1]])
+            scores.append(0.0 if chosen is None else chosen[2])
+        return replace(self, spans=spans, reader=scores)
 
 
 @dataclass
@@ -46,8 +70,12 @@ class Point:
     overall_f1: float  # SQuAD 2.0: answerable F1 and abstention on the rest, weighted by no_answer_share
 
 
-def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top_k: int, batch_size: int = 8) -> list[Case]:
-    """Read each question's passages once and derive its answerable and gold-removed cases."""
+def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top_k: int, batch_size: int = 8,
+            fallback: Reader | None = None) -> list[Case]:
+    """Read each question's passages once and derive its answerable and gold-removed cases.
+
+    With `fallback` (the heuristic reader), each case also records that reader's best answer over
+    the same passages, to choose when it may answer for a trained reader that abstains."""
     cases: list[Case] = []
     for lo in range(0, len(examples), batch_size):
         batch = list(examples[lo : lo + batch_size])
@@ -56,7 +84,8 @@ def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top
         hits = pipeline.retriever.search_many(questions, vectors, top_k + EXTRA)
         texts = [[pipeline.passages[h.row].text for h in hs] for hs in hits]
         readings = reader.read_many(questions, texts, vectors)
-        for ex, hs, ts, rs in zip(batch, hits, texts, readings):
+        others = fallback.read_many(questions, texts, vectors) if fallback is not None else [[] for _ in batch]
+        for ex, hs, ts, rs, os in zip(batch, hits, texts, readings, others):
             gold = [contains_answer(t, ex.answers) for t in ts] if ex.answerable else [False] * len(ts)
             shown = list(range(min(top_k, len(hs))))
             without = [i for i, g in enumerate(gold) if not g][:top_k]
@@ -66,8 +95,19 @@ def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top
                     continue
                 spans = [None if rs[i].answer is None else ts[i][rs[i].answer[0] : rs[i].answer[1]] for i in rows]
                 evidence = [pipeline.evidence(hs[i], ex.question) for i in rows]
-                cases.append(Case(answers, spans, [rs[i].score for i in rows], evidence))
+                cases.append(Case(answers, spans, [rs[i].score for i in rows], evidence, ex.question,
+                                  [ts[i] for i in rows], [rs[i].candidates for i in rows], _best(ts, os, rows)))
     return cases
+
+
+def _best(texts: list[str], readings: list[Any], rows: list[int]) -> tuple[str | None, float]:
+    """The highest-scoring span among these passages' readings (the heuristic reader's own rule)."""
+    best: tuple[str | None, float] = (None, 0.0)
+    for i in rows:
+        if i < len(readings) and readings[i].answer is not None and readings[i].score > best[1]:
+            s, e = readings[i].answer
+            best = (texts[i][s:e] or None, readings[i].score)
+    return best
 
 
 def decide(case: Case, weight: float) -> tuple[str | None, float]:
@@ -109,23 +149,65 @@ def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = 
     return points
 
 
-def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_share: float | None = 0.5) -> dict[str, Any]:
-    """The retrieval weight and threshold with the best overall F1, and the curve at that weight."""
+def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_share: float | None = 0.5,
+           typings: Sequence[tuple[float, float]] = ((0.0, 1.0),)) -> dict[str, Any]:
+    """The retrieval weight, answer-type settings and threshold with the best overall F1, and the
+    curve at that choice."""
     if not cases:
         raise ValueError("no labelled questions to calibrate on")
     if no_answer_share is not None and not (any(c.answers for c in cases) and any(not c.answers for c in cases)):
         raise ValueError("calibrating needs questions with an answer in the passages and without one")
     best: dict[str, Any] | None = None
-    for weight in weights:
-        points = curve(cases, weight, no_answer_share)
-        top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
-        if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
-            best = {"retrieval_weight": weight, "threshold": top.threshold, "chosen": asdict(top),
-                    "curve": [asdict(p) for p in points]}
+    for ratio, penalty in typings:
+        for weight in weights:
+            retyped = [c.retyped(ratio, penalty, weight) for c in cases]
+            points = curve(retyped, weight, no_answer_share)
+            top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
+            if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
+                best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
+                        "threshold": top.threshold, "chosen": asdict(top), "curve": [asdict(p) for p in points]}
     assert best is not None
     best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
     best["no_answer_share"] = no_answer_share
     return best
+
+
+def choose_fallback(cases: Sequence[Case], chosen: dict[str, Any], no_answer_share: float | None = 0.5) -> dict[str, Any]:
+    """The lowest fallback-reader score at which its answer replaces the trained reader's abstention,
+    by the same overall F1; threshold None when no such score beats abstaining (no fallback).
+
+    Returns the threshold, the overall F1 without and with the fallback, and how many cases it answered."""
+    weight, threshold = chosen["retrieval_weight"], chosen["threshold"]
+    retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0), weight) for c in cases]
+    rights, fallbacks = [], []
+    for case in retyped:
+        span, score = decide(case, weight)
+        answered = span is not None and score >= threshold
+        rights.append(_right(span if answered else None, case.answers))
+        fallbacks.append(None if answered or case.fallback[0] is None else case.fallback)
+    base = _overall(rights, retyped, no_answer_share)
+    result: dict[str, Any] = {"threshold": None, "overall_f1": base, "without": base, "answered": 0}
+    for t in sorted({fb[1] for fb in fallbacks if fb is not None}):
+        given = [fb is not None and fb[1] >= t for fb in fallbacks]
+        right = [_right(fb[0], c.answers) if g else r for r, g, fb, c in zip(rights, given, fallbacks, retyped)]  # type: ignore[index]
+        overall = _overall(right, retyped, no_answer_share)
+        if overall > result["overall_f1"]:
+            result = {"threshold": t, "overall_f1": overall, "without": base, "answered": int(sum(given))}
+    return result
+
+
+def _right(prediction: str | None, answers: list[str]) -> float:
+    """SQuAD 2.0 credit: F1 on a question with an answer, 1 for abstaining on one without."""
+    if answers:
+        return f1(prediction, answers) if prediction is not None else 0.0
+    return float(prediction is None)
+
+
+def _overall(rights: Sequence[float], cases: Sequence[Case], no_answer_share: float | None) -> float:
+    right, answerable = np.array(rights, dtype=float), np.array([bool(c.answers) for c in cases])
+    if no_answer_share is None:
+        return float(100 * right.mean())
+    return float(100 * ((1 - no_answer_share) * right[answerable].mean() + no_answer_share * right[~answerable].mean()))
 
 
 def thin(points: Sequence[dict[str, Any]], n: int = 12) -> list[dict[str, Any]]:

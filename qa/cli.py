@@ -234,18 +234,27 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
     pipeline = Pipeline.load(index_dir, reader_dir=reader_dir)
     examples = [ex for ds in loaded for ex in ev.sample(ds, limit)]
     reader = getattr(pipeline.reader, "han", pipeline.reader)  # the trained reader, whatever language is asked
-    cases = calibration.collect(pipeline, reader, examples, top_k)
+    fallback = getattr(pipeline.reader, "fallback", None)  # the heuristic reader, asked when the trained one abstains
+    cases = calibration.collect(pipeline, reader, examples, top_k, fallback=fallback)
     try:
-        chosen = calibration.choose(cases, no_answer_share=no_answer_share)
-    except RagqaError as exc:  # settings refused before gunicorn starts
+        chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS)
+    except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
+    chosen["fallback"] = calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
     chosen["settings"] = {"datasets": list(datasets), "fold": fold, "limit": limit, "top_k": top_k, "index": index_dir,
                           "no_answer_share": no_answer_share}
     click.echo(f"{chosen['cases']['answerable']} answerable and {chosen['cases']['without_answer']} answerless cases")
     click.echo(f"{'threshold':>9}  {'answered':>8}  {'EM':>5}  {'F1':>5}  {'abstain':>7}  {'overall F1':>10}")
     for p in calibration.thin(chosen["curve"]) + [chosen["chosen"]]:
         click.echo(f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  {p['abstained']:7.3f}  {p['overall_f1']:10.1f}")
-    click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']} (last row)")
+    click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']}, "
+               f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']} (last row)")
+    found = chosen["fallback"]
+    if found["threshold"] is None:
+        click.echo("fallback: none (the heuristic reader's answers would lower the overall F1 where this reader abstains)")
+    else:
+        click.echo(f"fallback: the heuristic reader answers at score >= {found['threshold']:.4f} where this reader "
+                   f"abstains ({found['answered']} cases; overall F1 {found['without']:.1f} -> {found['overall_f1']:.1f})")
     if json_out:
         Path(json_out).write_text(json.dumps(chosen, ensure_ascii=False, indent=1), encoding="utf-8")
     if not dry_run:

@@ -16,6 +16,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from qa import answer_fit
 from qa.reader import Reading
 from qa.script import to_half_width, to_simplified
 from qa.text import split_sentences
@@ -24,6 +25,7 @@ from qa.windows import make_windows
 CONFIG = "reader.json"
 WEIGHTS = "reader.safetensors"
 MAX_ANSWER_TOKENS = 30
+NBEST = 20  # candidate spans kept per passage for the answer-type choice (qa.answer_fit)
 
 
 @dataclass
@@ -35,6 +37,11 @@ class ReaderSettings:
     threshold: float = 0.0  # no-answer cut on the combined score
     retrieval_weight: float = 0.0  # exponent of the retrieval score in the combined score
     quantize: bool = False  # int8 dynamic quantization of the linear layers when reading
+    # The answer-type choice over the n-best (qa.answer_fit.choose), also chosen by calibration:
+    type_ratio: float = 0.0  # a typed runner-up must score at least this share of the passage's best span
+    type_penalty: float = 1.0  # combined-score factor of a passage with no span of the asked form
+    # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
+    fallback_threshold: float | None = None
 
 
 class ExtractiveReader:
@@ -61,16 +68,23 @@ class ExtractiveReader:
         if not pairs:
             return readings
         # Training folded Traditional Chinese to Simplified; both folds keep every offset.
-        windows = make_windows(self.tokenizer, [_fold(questions[q]) for q, _ in pairs],
-                               [_fold(passages[q][p]) for q, p in pairs], self.settings.max_length,
-                               self.settings.stride)
+        folded = [_fold(passages[q][p]) for q, p in pairs]
+        windows = make_windows(self.tokenizer, [_fold(questions[q]) for q, _ in pairs], folded,
+                               self.settings.max_length, self.settings.stride)
+        found: list[dict[tuple[int, int], float]] = [{} for _ in pairs]
         for w, (starts, ends) in self._logits(windows):
-            q, p = pairs[windows.pair[w]]
-            found = best_span(starts, ends, windows.offsets[w][: len(starts)])
-            if found is not None and found[2] > readings[q][p].score:
-                text = passages[q][p]
-                s, e = found[0], found[1]
-                readings[q][p] = Reading((s, e), _sentence(text, s, e), found[2])
+            spans = found[windows.pair[w]]
+            for s, e, prob in nbest_spans(starts, ends, windows.offsets[w][: len(starts)], NBEST):
+                spans[(s, e)] = max(prob, spans.get((s, e), 0.0))  # a span seen by two overlapping windows
+        wants = [answer_fit.expected(q) for q in questions]
+        penalty = answer_fit.reader_penalty(self.settings.type_penalty, self.settings.retrieval_weight)
+        for pair, spans in enumerate(found):
+            q, p = pairs[pair]
+            ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()), key=lambda c: -c[2])[:NBEST]
+            chosen = answer_fit.choose(passages[q][p], ranked, wants[q], self.settings.type_ratio, penalty)
+            if chosen is not None:
+                s, e, score = chosen
+                readings[q][p] = Reading((s, e), _sentence(passages[q][p], s, e), score, ranked)
         return readings
 
     def _logits(self, windows: Any) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
@@ -92,16 +106,29 @@ class ExtractiveReader:
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tuple[int, int] | None],
               max_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int, float] | None:
     """The passage span with the highest P(start) * P(end), end within max_tokens of start: (start, end, p)."""
+    found = nbest_spans(start_logits, end_logits, offsets, 1, max_tokens)
+    return found[0] if found else None
+
+
+def nbest_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[tuple[int, int] | None],
+                n: int, max_tokens: int = MAX_ANSWER_TOKENS) -> list[tuple[int, int, float]]:
+    """The n passage spans with the highest P(start) * P(end), best first: [(start, end, p)].
+
+    Only spans inside the passage, end >= start and shorter than max_tokens tokens, with p > 0.
+    """
     valid = np.array([o is not None for o in offsets])
-    if not valid.any():
-        return None
+    if not valid.any() or n <= 0:
+        return []
     ps, pe = _softmax(start_logits), _softmax(end_logits)  # over the whole window, so mass on [CLS] means "not here"
     ps, pe = np.where(valid, ps, 0.0), np.where(valid, pe, 0.0)
-    scores = np.outer(ps, pe) * _band(len(offsets), max_tokens)  # end >= start, short spans only
-    s, e = np.unravel_index(int(np.argmax(scores)), scores.shape)
-    if scores[s, e] <= 0:
-        return None
-    return offsets[s][0], offsets[e][1], float(scores[s, e])  # type: ignore[index]
+    scores = (np.outer(ps, pe) * _band(len(offsets), max_tokens)).ravel()  # end >= start, short spans only
+    n = min(n, int((scores > 0).sum()))
+    if n == 0:
+        return []
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    width = len(offsets)
+    return [(offsets[i // width][0], offsets[i % width][1], float(scores[i])) for i in top.tolist()]  # type: ignore[index]
 
 
 @lru_cache(maxsize=64)
@@ -130,9 +157,11 @@ def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
     """Store a calibration's threshold and retrieval weight (and how they were chosen) in reader.json."""
     path = Path(folder) / CONFIG
     meta = json.loads(path.read_text(encoding="utf-8"))
-    meta["settings"]["threshold"] = chosen["threshold"]
-    meta["settings"]["retrieval_weight"] = chosen["retrieval_weight"]
-    meta["calibration"] = {k: chosen[k] for k in ("settings", "cases", "chosen")}
+    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty"):
+        if key in chosen:
+            meta["settings"][key] = chosen[key]
+    meta["settings"]["fallback_threshold"] = chosen.get("fallback", {}).get("threshold")
+    meta["calibration"] = {k: chosen[k] for k in ("settings", "cases", "chosen", "fallback") if k in chosen}
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(path)

@@ -17,7 +17,7 @@ from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
 from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
 from qa import cosine_scale, sentence_vectors
 from qa.passages import Passage
-from qa.reader import HeuristicReader, Reader
+from qa.reader import HeuristicReader, Reader, Reading
 from qa.reader_router import Policy, ScriptRouter
 from qa.retrieve import BM25_DIR, Hit, Retriever, load_bm25
 from qa.spans import Highlight, passage_highlights
@@ -224,7 +224,9 @@ class Pipeline:
             trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
         if trained is None:
             return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale)
-        router = ScriptRouter(trained, heuristic, Policy(trained.threshold, trained.retrieval_weight), Policy(ANSWER_THRESHOLD))
+        fallback = getattr(getattr(trained, "settings", None), "fallback_threshold", None)
+        router = ScriptRouter(trained, heuristic, Policy(trained.threshold, trained.retrieval_weight, fallback),
+                              Policy(ANSWER_THRESHOLD))
         return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale)
 
     @property
@@ -267,23 +269,47 @@ class Pipeline:
         hits = self.retriever.search_many(questions, vectors, top_k)
         texts = [[self.passages[h.row].text for h in hs] for hs in hits]
         readings = self.reader.read_many(questions, texts, vectors)
+        policies = [self.policy(q) for q in questions]
+        decided = [self._decide(q, hs, rs, p) for q, hs, rs, p in zip(questions, hits, readings, policies)]
+        self._fall_back(questions, texts, vectors, hits, policies, readings, decided)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
-        for question, hs, rs in zip(questions, hits, readings):
-            policy = self.policy(question)
+        for question, hs, rs, (answers, best) in zip(questions, hits, readings, decided):
             terms = query_terms(question)
-            rows = []
-            best: Answer | None = None
-            for hit, reading in zip(hs, rs):
-                passage = self.passages[hit.row]
-                weight = policy.retrieval_weight
-                score = combined_score(reading.score, self.evidence(hit, question), weight) if weight else reading.score
-                # A span below the threshold is not an answer, so it is not painted as one.
-                valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-                answer = reading.answer if valid and score >= policy.threshold else None
-                rows.append(PassageResult(passage, hit.score, passage_highlights(passage.text, answer, reading.sentence, terms)))
-                if answer and (best is None or score > best.score):
-                    s, e = answer
-                    best = Answer(passage.text[s:e], passage.id, s, e, score)
+            rows = [PassageResult(self.passages[h.row], h.score,
+                                  passage_highlights(self.passages[h.row].text, answer, r.sentence, terms))
+                    for h, r, answer in zip(hs, rs, answers)]
             results.append(Result(question, best, rows, took_ms, self.version))
         return results
+
+    def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading],
+                policy: Policy) -> tuple[list[tuple[int, int] | None], Answer | None]:
+        """Each passage's answer span (None under the threshold, so it is not painted) and the best answer."""
+        answers: list[tuple[int, int] | None] = []
+        best: Answer | None = None
+        for hit, reading in zip(hits, readings):
+            passage = self.passages[hit.row]
+            weight = policy.retrieval_weight
+            score = combined_score(reading.score, self.evidence(hit, question), weight) if weight else reading.score
+            valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
+            answer = reading.answer if valid and score >= policy.threshold else None
+            answers.append(answer)
+            if answer and (best is None or score > best.score):
+                s, e = answer
+                best = Answer(passage.text[s:e], passage.id, s, e, score)
+        return answers, best
+
+    def _fall_back(self, questions: Sequence[str], texts: list[list[str]], vectors: Any, hits: list[list[Hit]],
+                   policies: list[Policy], readings: list[list[Reading]],
+                   decided: list[tuple[list[tuple[int, int] | None], Answer | None]]) -> None:
+        """Where the trained reader abstained and its policy has a fallback, let the fallback reader
+        answer the same passages under its calibrated threshold (in place)."""
+        rows = [i for i, (p, (_, best)) in enumerate(zip(policies, decided)) if best is None and p.fallback is not None]
+        reader = getattr(self.reader, "fallback", None)
+        if not rows or reader is None:
+            return
+        found = reader.read_many([questions[i] for i in rows], [texts[i] for i in rows], vectors[rows])
+        for i, other in zip(rows, found):
+            answers, best = self._decide(questions[i], hits[i], other, Policy(float(policies[i].fallback or 0.0)))
+            if best is not None:
+                decided[i], readings[i] = (answers, best), other

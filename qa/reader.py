@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -34,6 +34,8 @@ class Reading:
     answer: tuple[int, int] | None
     sentence: tuple[int, int] | None
     score: float  # confidence that `answer` answers the question, 0..1
+    # A trained reader's best spans in this passage, best first: (start, end, P(start)·P(end)).
+    candidates: list[tuple[int, int, float]] = field(default_factory=list)
 
 
 class Reader(Protocol):

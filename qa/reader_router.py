@@ -24,6 +24,9 @@ class Policy:
 
     threshold: float
     retrieval_weight: float = 0.0
+    # When the reader abstains, the fallback reader's answer is taken if it scores at least this
+    # (its own scale; chosen from labels by `ragqa calibrate-reader`); None: no fallback.
+    fallback: float | None = None
 
 
 class ScriptRouter:
@@ -39,6 +42,11 @@ class ScriptRouter:
 
     def policy(self, question: str) -> Policy:
         return self._policies[self._route(question)]
+
+    @property
+    def fallback(self) -> Reader:
+        """The reader asked when the trained one abstains on a question routed to it."""
+        return self.other
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
                   question_vectors: np.ndarray | None = None) -> list[list[Reading]]:

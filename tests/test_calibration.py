@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.calibration import Case, choose, curve, decide
+from qa.calibration import Case, choose, choose_fallback, curve, decide
 from qa.datasets import fold, load_dataset
 from qa.errors import BadRequest
 from qa.metrics import f1
@@ -76,6 +76,43 @@ def test_nothing_to_calibrate_on_is_an_error() -> None:
         choose([])
     with pytest.raises(ValueError):  # only answerable cases: no trade-off to weigh
         choose([Case(["a"], ["a"], [0.5], [1.0])])
+
+
+def _fallback_overall(cases: list[Case], chosen: dict, threshold: float | None) -> float:
+    """SQuAD 2.0 overall F1 (share 0.5) when the fallback answers, at `threshold`, where the reader abstains."""
+    kinds: dict[bool, list[float]] = {True: [], False: []}
+    for case in cases:
+        span, score = decide(case, chosen["retrieval_weight"])
+        if span is None or score < chosen["threshold"]:
+            span = case.fallback[0] if threshold is not None and case.fallback[1] >= threshold else None
+        kinds[bool(case.answers)].append((f1(span, case.answers) if span else 0.0) if case.answers else float(span is None))
+    return 100 * (0.5 * sum(kinds[True]) / len(kinds[True]) + 0.5 * sum(kinds[False]) / len(kinds[False]))
+
+
+@pytest.mark.parametrize("right_share", [0.9, 0.1])
+def test_fallback_threshold_is_the_best_of_all_its_scores(right_share: float) -> None:
+    rng = random.Random(7)
+    cases = _cases(100, seed=7)
+    for i, case in enumerate(cases):  # a fallback that is right on answerable cases with this probability
+        span = (case.answers[0] if rng.random() < right_share else "别的") if case.answers else "别的"
+        case.fallback = (span, rng.random())
+    chosen = choose(cases, weights=(0.3,))
+    found = choose_fallback(cases, chosen)
+    candidates = [None] + sorted({c.fallback[1] for c in cases})
+    best = max(_fallback_overall(cases, chosen, t) for t in candidates)
+    assert found["overall_f1"] == pytest.approx(best)
+    assert found["overall_f1"] == pytest.approx(_fallback_overall(cases, chosen, found["threshold"]))
+    assert found["without"] == pytest.approx(_fallback_overall(cases, chosen, None))
+    if right_share < 0.5:  # a fallback that is mostly wrong only costs abstentions
+        assert found["threshold"] is None
+
+
+def test_retyping_a_case_redoes_the_answer_type_choice() -> None:
+    text = "第三期工程搬迁了37个村庄。"
+    case = Case(["37个"], ["第三期"], [0.5], [1.0], "工程搬迁了多少个村庄？", [text], [[(0, 3, 0.5), (8, 11, 0.1)]])
+    assert decide(case.retyped(0.0, 1.0), 0.0) == ("37个", 0.5)
+    assert decide(case.retyped(0.5, 0.5), 0.0) == ("第三期", 0.25)  # the typed span is too far behind
+    assert choose([case, Case([], ["别的"], [0.2], [0.5])], weights=(0.0,), typings=[(0.0, 1.0), (0.5, 0.5)])["type_ratio"] == 0.0
 
 
 def test_combined_score_blends_geometrically() -> None:

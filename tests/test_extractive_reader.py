@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from qa.cli import main
-from qa.extractive_reader import WEIGHTS, best_span, load_reader
+from qa.extractive_reader import WEIGHTS, best_span, load_reader, nbest_spans
 from qa.pipeline import Pipeline
 from qa.reader_training import TrainingConfig, features, load_examples, train
 from qa.windows import make_windows, token_span
@@ -90,6 +90,22 @@ def test_best_span_equals_brute_force() -> None:
                     if offsets[s] and offsets[e]), key=lambda x: x[0])
         assert found is not None and found[:2] == (offsets[best[1]][0], offsets[best[2]][1])
         assert found[2] == pytest.approx(best[0])
+
+
+def test_nbest_spans_equal_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        n = 20
+        offsets = [None, None, None] + [(2 * i, 2 * i + 2) for i in range(n - 4)] + [None]
+        starts, ends = rng.normal(size=n) * 3, rng.normal(size=n) * 3
+        found = nbest_spans(starts, ends, offsets, 10, max_tokens=4)
+        ps, pe = np.exp(starts) / np.exp(starts).sum(), np.exp(ends) / np.exp(ends).sum()
+        brute = sorted(((ps[s] * pe[e], offsets[s][0], offsets[e][1]) for s in range(n) for e in range(s, min(n, s + 4))
+                        if offsets[s] and offsets[e]), reverse=True)[:10]
+        assert [(s, e) for s, e, _ in found] == [(s, e) for _, s, e in brute]
+        assert [p for _, _, p in found] == pytest.approx([p for p, _, _ in brute])
+        assert best_span(starts, ends, offsets, max_tokens=4) == found[0]
+    assert nbest_spans(np.zeros(3), np.zeros(3), [None, None, None], 5) == []
 
 
 def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, index_dir: Path) -> None:
