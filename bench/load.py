@@ -102,10 +102,12 @@ def probe(url: str, timeout: float = 10) -> Outcome:
 
 
 def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome], None] | None = None,
-           max_requests: int = 1_000_000) -> LoadReport:
+           max_requests: int = 1_000_000, honor_retry_after: bool = True) -> LoadReport:
     """Run `clients` threads asking in a loop until `seconds` pass (or max_requests are sent).
 
     A further thread checks /healthz twice a second: liveness must not queue behind questions.
+    A client told 429 waits the Retry-After seconds before asking again, unless honor_retry_after
+    is off (then the 429s themselves become the load).
     """
     report = LoadReport(clients, 0.0)
     lock = threading.Lock()
@@ -122,6 +124,8 @@ def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome]
                 report.outcomes.append(outcome)
             if on_result is not None:
                 on_result(outcome)
+            if outcome.status == 429 and honor_retry_after:  # as a well-behaved client does
+                time.sleep(min(float(outcome.retry_after or 1), max(0.0, deadline - time.monotonic())))
 
     def prober() -> None:
         while time.monotonic() < deadline:
@@ -148,16 +152,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ignore-retry-after", action="store_true", help="ask again at once after a 429")
     parser.add_argument("--serve-args", default="", help="extra `ragqa serve` options, e.g. '--queue-wait 1'")
     args = parser.parse_args()
     if args.url:
-        print(json.dumps(hammer(args.url, args.clients, args.seconds).summary(), ensure_ascii=False, indent=2))
+        print(json.dumps(hammer(args.url, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary(), ensure_ascii=False, indent=2))
         return
     from server import get_json, running_server
 
     with tempfile.TemporaryDirectory() as tmp, running_server(
             args.index, Path(tmp) / "server.log", "--workers", str(args.workers), *args.serve_args.split()) as base:
-        summary = hammer(base, args.clients, args.seconds).summary()
+        summary = hammer(base, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary()
         status, _ = get_json(base + "/readyz")
         summary["ready_after"] = status  # 200: no worker hung or died under the load
     print(json.dumps(summary, ensure_ascii=False, indent=2))
