@@ -276,10 +276,12 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
 @click.option("--negatives", default=None, type=click.FloatRange(0), help="Windows without the answer to keep per window with it (default: all).")
 @click.option("--checkpoint-every", default=100, show_default=True, type=click.IntRange(1))
 @click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
+@click.option("--cross-negatives", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of questions also paired with another paragraph of their article, as a 'not here' example.")
+@click.option("--init", "init", default=None, type=click.Path(exists=True, file_okay=False), help="Start from this trained reader folder (same --base) instead of a fresh head.")
 @click.option("--export-checkpoint", is_flag=True, help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.")
 def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
                  learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
-                 max_steps: int | None, export_checkpoint: bool) -> None:
+                 max_steps: int | None, cross_negatives: float, init: str | None, export_checkpoint: bool) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
     from embeddings.encoder import ModelUnavailable
     from qa.reader_training import TrainingConfig, export_checkpoint as export, train
@@ -287,7 +289,8 @@ def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, st
     if stride >= max_length // 2:
         raise click.UsageError("--stride must be under half of --max-length")
     config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
-                            limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps)
+                            limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps,
+                            cross_negatives=cross_negatives, init=init)
     try:
         if export_checkpoint:
             report = export(config)

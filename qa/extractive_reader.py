@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from qa import answer_fit
+from qa import answer_fit, credits
 from qa.reader import Reading
 from qa.script import to_half_width, to_simplified
 from qa.text import split_sentences
@@ -77,10 +77,13 @@ class ExtractiveReader:
             for s, e, prob in nbest_spans(starts, ends, windows.offsets[w][: len(starts)], NBEST):
                 spans[(s, e)] = max(prob, spans.get((s, e), 0.0))  # a span seen by two overlapping windows
         wants = [answer_fit.expected(q) for q in questions]
+        credited = [credits.asks_credit(q) for q in questions]
         penalty = answer_fit.reader_penalty(self.settings.type_penalty, self.settings.retrieval_weight)
         for pair, spans in enumerate(found):
             q, p = pairs[pair]
-            ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()), key=lambda c: -c[2])[:NBEST]
+            text = passages[q][p]
+            ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
+                             if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
             chosen = answer_fit.choose(passages[q][p], ranked, wants[q], self.settings.type_ratio, penalty)
             if chosen is not None:
                 s, e, score = chosen

@@ -41,6 +41,10 @@ class TrainingConfig:
     negatives: float | None = None  # windows without the answer kept per window with it (None: all)
     checkpoint_every: int = 100
     max_steps: int | None = None  # stop early (the checkpoint stays, to resume)
+    # Questions also paired with another paragraph of their article, labelled [CLS] (per question, 0..1):
+    # what the reader meets when retrieval brings the right article but the wrong paragraph.
+    cross_negatives: float = 0.0
+    init: str | None = None  # a trained reader folder to start from (the same base), instead of a fresh head
 
 
 @dataclass
@@ -62,14 +66,21 @@ class Report:
     finished: bool = False
 
 
-def load_examples(paths: list[str]) -> list[Example]:
-    """Answerable SQuAD questions whose first answer is found at its offset (or once in the context)."""
+def load_examples(paths: list[str], cross_negatives: float = 0.0, seed: int = 0) -> list[Example]:
+    """Answerable SQuAD questions whose first answer is found at its offset (or once in the context).
+
+    With cross_negatives > 0, that share of the questions (seeded) is also paired with another
+    paragraph of the same article that does not contain the answer text: an Example with
+    start = end = -1, which every window labels [CLS].
+    """
     examples = []
+    rng = random.Random(seed)
     for path in paths:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
         for article in data["data"]:
-            for paragraph in article["paragraphs"]:
-                context = to_simplified(paragraph["context"])
+            contexts = [to_simplified(paragraph["context"]) for paragraph in article["paragraphs"]]
+            for number, paragraph in enumerate(article["paragraphs"]):
+                context = contexts[number]
                 for qa in paragraph["qas"]:
                     if qa.get("is_impossible") or not qa.get("answers"):
                         continue
@@ -78,8 +89,13 @@ def load_examples(paths: list[str]) -> list[Example]:
                     start = int(answer.get("answer_start", -1))
                     if context[start : start + len(text)] != text:
                         start = context.find(text) if context.count(text) == 1 else -1
-                    if text and start >= 0:
-                        examples.append(Example(to_simplified(qa["question"]), context, start, start + len(text)))
+                    if not text or start < 0:
+                        continue
+                    question = to_simplified(qa["question"])
+                    examples.append(Example(question, context, start, start + len(text)))
+                    others = [c for i, c in enumerate(contexts) if i != number and text not in c]
+                    if others and rng.random() < cross_negatives:
+                        examples.append(Example(question, rng.choice(others), -1, -1))
     return examples
 
 
@@ -90,7 +106,7 @@ def features(tokenizer: Any, examples: list[Example], max_length: int, stride: i
     ends = np.zeros(len(windows), dtype=np.int64)
     for w in range(len(windows)):
         example = examples[windows.pair[w]]
-        span = token_span(windows.offsets[w], example.start, example.end)
+        span = token_span(windows.offsets[w], example.start, example.end) if example.start >= 0 else None
         if span is not None:
             starts[w], ends[w] = span
     return windows, starts, ends
@@ -117,14 +133,17 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    if config.init is not None:
+        _load_trained(model, config.init, config.base)
 
-    examples = load_examples(config.data)
+    examples = load_examples(config.data, config.cross_negatives, config.seed)
     if not examples:
         raise ValueError(f"no answerable question with a locatable answer in {', '.join(config.data)}")
     if config.limit is not None and config.limit < len(examples):
         examples = random.Random(config.seed).sample(examples, config.limit)
     windows, starts, ends = features(tokenizer, examples, config.max_length, config.stride)
-    pool = _pool(starts, config.negatives, config.seed)
+    cross = np.array([examples[p].start < 0 for p in windows.pair], dtype=bool)
+    pool = _pool(starts, config.negatives, config.seed, cross, np.asarray(windows.pair))
     progress(f"{len(examples)} questions -> {len(windows)} windows of {config.max_length} tokens, "
              f"{len(pool)} trained on ({int((starts[pool] > 0).sum())} hold the answer)")
     per_epoch = -(-len(pool) // config.batch_size)
@@ -210,17 +229,39 @@ def save_reader(model: Any, out: Path, settings: ReaderSettings, config: Trainin
     (out / CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def _pool(starts: np.ndarray, negatives: float | None, seed: int) -> np.ndarray:
+def _pool(starts: np.ndarray, negatives: float | None, seed: int, cross: np.ndarray | None = None,
+          pair: np.ndarray | None = None) -> np.ndarray:
     """The windows trained on: all that hold the answer, and a seeded sample of the others.
 
     Long contexts give many windows without the answer; keeping them all spends most of the
-    time teaching [CLS], keeping some still teaches the reader to say "not here".
+    time teaching [CLS], keeping some still teaches the reader to say "not here". A question
+    paired with another paragraph (`cross`) keeps one of that paragraph's windows, chosen by the seed.
     """
-    positive, negative = np.flatnonzero(starts > 0), np.flatnonzero(starts == 0)
+    rng = np.random.default_rng(seed)
+    cross = np.zeros(len(starts), dtype=bool) if cross is None else cross
+    positive, negative = np.flatnonzero(starts > 0), np.flatnonzero((starts == 0) & ~cross)
     if negatives is not None and len(negative) > negatives * len(positive):
-        rng = np.random.default_rng(seed)
         negative = np.sort(rng.choice(negative, int(negatives * len(positive)), replace=False))
-    return np.sort(np.concatenate([positive, negative]))
+    chosen = []
+    if cross.any() and pair is not None:
+        windows = np.flatnonzero(cross)
+        for group in np.split(windows, np.flatnonzero(np.diff(pair[windows])) + 1):
+            chosen.append(int(rng.choice(group)))
+    return np.sort(np.concatenate([positive, negative, np.asarray(chosen, dtype=np.int64)]))
+
+
+def _load_trained(model: Any, folder: str, base: str) -> None:
+    """Start from a trained reader's weights (warm start) instead of a fresh QA head."""
+    from safetensors.torch import load_file
+
+    meta = json.loads((Path(folder) / CONFIG).read_text(encoding="utf-8"))
+    if meta["settings"]["base"] != base:
+        raise ValueError(f"{folder} was trained over '{meta['settings']['base']}', not '{base}'")
+    trained = {k: v.float() for k, v in load_file(str(Path(folder) / WEIGHTS)).items()}
+    unknown = set(trained) - set(model.state_dict())
+    if unknown:
+        raise ValueError(f"{folder} holds weights the base model '{base}' lacks: {sorted(unknown)[:3]}")
+    model.load_state_dict(trained, strict=False)
 
 
 def _identity(config: TrainingConfig) -> dict[str, Any]:

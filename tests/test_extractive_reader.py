@@ -16,7 +16,7 @@ import pytest
 from qa.cli import main
 from qa.extractive_reader import WEIGHTS, best_span, load_reader, nbest_spans
 from qa.pipeline import Pipeline
-from qa.reader_training import TrainingConfig, features, load_examples, train
+from qa.reader_training import TrainingConfig, _pool, features, load_examples, train
 from qa.windows import make_windows, token_span
 
 FACTS = [
@@ -69,6 +69,33 @@ def test_answer_labels_point_at_the_answer(tokenizer, facts_file: Path) -> None:
         else:
             assert ends[w] == 0
     assert labelled == set(range(len(examples)))  # each answer is whole in some window
+
+
+def test_cross_negatives_pair_a_question_with_another_paragraph(tokenizer, tmp_path: Path) -> None:
+    article = [
+        ("产业园位于福清市，占地1000亩。", "产业园占地多少亩？", "1000亩"),
+        ("风电产业园二期工程明年开工，规划总投资50亿元。", "二期工程规划总投资多少？", "50亿元"),
+        ("产业园一期占地1000亩，已经建成投产。", "一期建成了吗？", "已经建成投产"),
+    ]
+    paragraphs = [{"context": c, "qas": [{"id": str(n), "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}]}
+                  for n, (c, q, a) in enumerate(article)]
+    path = tmp_path / "article.json"
+    path.write_text(json.dumps({"data": [{"title": "t", "paragraphs": paragraphs}]}, ensure_ascii=False), encoding="utf-8")
+    assert all(e.start >= 0 for e in load_examples([str(path)]))
+    examples = load_examples([str(path)], cross_negatives=1.0, seed=3)
+    negatives = [e for e in examples if e.start < 0]
+    assert len(examples) == 6 and len(negatives) == 3 and all(e.end == -1 for e in negatives)
+    for e in negatives:
+        asked = next(a for _, q, a in article if q == e.question)
+        assert asked not in e.context  # never a paragraph that holds the answer: 1000亩 is in two of them
+    assert next(e for e in negatives if e.question == "产业园占地多少亩？").context == article[1][0]
+    windows, starts, ends = features(tokenizer, examples, max_length=32, stride=8)
+    cross = np.array([examples[p].start < 0 for p in windows.pair])
+    assert not starts[cross].any() and not ends[cross].any()  # labelled [CLS]
+    pool = _pool(starts, 0.0, 0, cross, np.asarray(windows.pair))
+    kept = [windows.pair[w] for w in pool if cross[w]]
+    assert sorted(kept) == sorted({windows.pair[w] for w in np.flatnonzero(cross)})  # one window per paired question
+    assert set(np.flatnonzero(starts > 0)) <= set(pool.tolist())
 
 
 def test_token_span_needs_the_whole_answer_in_the_window() -> None:
@@ -130,6 +157,18 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     readings = reader.read_many([q for _, q, _ in FACTS], [[c] for c, _, _ in FACTS])
     found = [c[r[0].answer[0] : r[0].answer[1]] if r[0].answer else None for (c, _, _), r in zip(FACTS, readings)]
     assert sum(f == a for f, (_, _, a) in zip(found, FACTS)) >= 5, found  # learnt by heart, offsets exact
+
+    # A warm start carries the trained weights: at a learning rate too small to learn anything, still read by heart.
+    warm_args = ["train-reader", "--data", str(facts_file), "--out", str(tmp_path / "warm"), "--max-length", "64",
+                 "--stride", "16", "--epochs", "1", "--batch-size", "4", "--learning-rate", "1e-7", "--init", str(out)]
+    warm = runner.invoke(main, warm_args)
+    assert warm.exit_code == 0, warm.output
+    rereading = load_reader(tmp_path / "warm").read_many([q for _, q, _ in FACTS], [[c] for c, _, _ in FACTS])
+    assert [r[0].answer for r in rereading] == [r[0].answer for r in readings]
+    assert json.loads((tmp_path / "warm" / "reader.json").read_text(encoding="utf-8"))["training"]["init"] == str(out)
+    other_base = runner.invoke(main, warm_args[:-2] + ["--init", str(out), "--base", "multilingual-e5-small",
+                                                       "--out", str(tmp_path / "other")])
+    assert other_base.exit_code == 1 and "trained over 'm3e-small'" in other_base.output, other_base.output
 
     changed = runner.invoke(main, [a if a != "4" else "2" for a in args])  # batch size 2: not the checkpoint's run
     assert changed.exit_code == 1 and "other settings" in changed.output and "Traceback" not in changed.output
