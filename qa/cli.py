@@ -218,9 +218,12 @@ def _folded(loaded: list[Any], fold: str | None) -> list[Any]:
 @click.option("--fold", default=None, metavar="K/N", help="Calibrate on these articles only; report on another fold.")
 @click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the whole trade-off curve here.")
 @click.option("--no-answer-share", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Share of questions expected to have no answer in the corpus (weighs the two kinds of error).")
+@click.option("--also", "also", multiple=True, nargs=2, type=click.Path(exists=True), metavar="DATASET INDEX",
+              help="More labelled questions asked of their own index, e.g. your corpus's unanswerable questions (repeatable; no fold).")
 @click.option("--dry-run", is_flag=True, help="Print the choice without writing reader.json.")
 def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str, top_k: int, limit: int | None,
-                     fold: str | None, json_out: str | None, no_answer_share: float, dry_run: bool) -> None:
+                     fold: str | None, json_out: str | None, no_answer_share: float, also: tuple[tuple[str, str], ...],
+                     dry_run: bool) -> None:
     """Choose the reader's no-answer threshold and retrieval weight from labelled questions."""
     from pathlib import Path
 
@@ -236,13 +239,17 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
     reader = getattr(pipeline.reader, "han", pipeline.reader)  # the trained reader, whatever language is asked
     fallback = getattr(pipeline.reader, "fallback", None)  # the heuristic reader, asked when the trained one abstains
     cases = calibration.collect(pipeline, reader, examples, top_k, fallback=fallback)
+    for dataset, other_index in also:
+        other = Pipeline.load(other_index, encoder=pipeline.encoder, reader_dir="heuristic")  # its passages and retrieval
+        extra = list(ev.sample(load_dataset(dataset), limit))
+        cases += calibration.collect(other, reader, extra, top_k, fallback=fallback)
     try:
         chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen["fallback"] = calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
     chosen["settings"] = {"datasets": list(datasets), "fold": fold, "limit": limit, "top_k": top_k, "index": index_dir,
-                          "no_answer_share": no_answer_share}
+                          "no_answer_share": no_answer_share, "also": [list(pair) for pair in also]}
     click.echo(f"{chosen['cases']['answerable']} answerable and {chosen['cases']['without_answer']} answerless cases")
     click.echo(f"{'threshold':>9}  {'answered':>8}  {'EM':>5}  {'F1':>5}  {'abstain':>7}  {'overall F1':>10}")
     for p in calibration.thin(chosen["curve"]) + [chosen["chosen"]]:
