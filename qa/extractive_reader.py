@@ -84,10 +84,10 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
-            chosen = answer_fit.choose(passages[q][p], ranked, wants[q], self.settings.type_ratio, penalty)
+            chosen = answer_fit.choose(text, ranked, wants[q], self.settings.type_ratio, penalty)
             if chosen is not None:
                 s, e, score = chosen
-                readings[q][p] = Reading((s, e), _sentence(passages[q][p], s, e), score, ranked)
+                readings[q][p] = Reading((s, e), _sentence(text, s, e), score, ranked)
         return readings
 
     def _logits(self, windows: Any) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
@@ -172,7 +172,6 @@ def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
 
 def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
     """Load a trained reader folder over its installed base model (offline)."""
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertForQuestionAnswering
     from transformers.utils import logging as hf_logging
 
@@ -185,15 +184,23 @@ def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
     settings = ReaderSettings(**json.loads((folder / CONFIG).read_text(encoding="utf-8"))["settings"])
     _, base = resolve_model(settings.base)
     model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
-    trained = {k: v.float() for k, v in load_file(str(folder / WEIGHTS)).items()}
-    missing = set(trained) - set(model.state_dict())
-    if missing:
-        raise ValueError(f"{folder / WEIGHTS} holds weights the base model '{settings.base}' lacks: {sorted(missing)[:3]}")
-    model.load_state_dict(trained, strict=False)
+    load_weights(model, folder, settings.base)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     if settings.quantize:
         model = quantize(model)
     return ExtractiveReader(model, tokenizer, settings, batch_size)
+
+
+def load_weights(model: Any, folder: str | Path, base: str) -> None:
+    """Put a reader folder's trained weights (fp16 on disk) over a base model loaded with a fresh head."""
+    from safetensors.torch import load_file
+
+    path = Path(folder) / WEIGHTS
+    trained = {k: v.float() for k, v in load_file(str(path)).items()}
+    missing = set(trained) - set(model.state_dict())
+    if missing:
+        raise ValueError(f"{path} holds weights the base model '{base}' lacks: {sorted(missing)[:3]}")
+    model.load_state_dict(trained, strict=False)
 
 
 def quantize(model: Any) -> Any:

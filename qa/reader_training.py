@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from qa.extractive_reader import CONFIG, WEIGHTS, ReaderSettings
+from qa.extractive_reader import CONFIG, WEIGHTS, ReaderSettings, load_weights
 from qa.script import to_simplified
 from qa.windows import make_windows, token_span
 
@@ -252,16 +252,10 @@ def _pool(starts: np.ndarray, negatives: float | None, seed: int, cross: np.ndar
 
 def _load_trained(model: Any, folder: str, base: str) -> None:
     """Start from a trained reader's weights (warm start) instead of a fresh QA head."""
-    from safetensors.torch import load_file
-
     meta = json.loads((Path(folder) / CONFIG).read_text(encoding="utf-8"))
     if meta["settings"]["base"] != base:
         raise ValueError(f"{folder} was trained over '{meta['settings']['base']}', not '{base}'")
-    trained = {k: v.float() for k, v in load_file(str(Path(folder) / WEIGHTS)).items()}
-    unknown = set(trained) - set(model.state_dict())
-    if unknown:
-        raise ValueError(f"{folder} holds weights the base model '{base}' lacks: {sorted(unknown)[:3]}")
-    model.load_state_dict(trained, strict=False)
+    load_weights(model, folder, base)
 
 
 def _identity(config: TrainingConfig) -> dict[str, Any]:
