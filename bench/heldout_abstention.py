@@ -30,12 +30,14 @@ def top_spans(case: calibration.Case) -> calibration.Case:
     """The case as the reader read it before the answer-type choice: each passage's best span."""
     spans = [None if not c else t[c[0][0] : c[0][1]] for t, c in zip(case.texts, case.candidates)]
     return calibration.Case(case.answers, spans, [c[0][2] if c else 0.0 for c in case.candidates], case.retrieval,
-                            fallback=case.fallback)
+                            fallback=case.fallback, starts=[c[0][0] if c else None for c in case.candidates],
+                            sentences=case.sentences)
 
 
-def figures(cases: list[calibration.Case], weight: float, threshold: float, fallback: float | None) -> dict[str, float]:
+def figures(cases: list[calibration.Case], weight: float, threshold: float, fallback: float | None,
+            share: float = 0.0) -> dict[str, float]:
     def predict(case: calibration.Case) -> str | None:
-        span, score = calibration.decide(case, weight)
+        span, score = calibration.decide(case, weight, share)
         if span is not None and score >= threshold:
             return span
         if fallback is not None and case.fallback[0] is not None and case.fallback[1] >= fallback:
@@ -80,7 +82,7 @@ def main() -> None:
     for name, rows, fb in [("top span (before)", before, None), ("answer-type choice", typed, None),
                            ("top span + fallback", before, settings.get("fallback_threshold")),
                            ("answer-type choice + fallback", typed, settings.get("fallback_threshold"))]:
-        f = figures(rows, weight, threshold, fb)
+        f = figures(rows, weight, threshold, fb, settings.get("sentence_share", 0.0))
         print(f"{name:<34} {f['em']:5.1f} {f['f1']:5.1f} {f['abstained']:9.3f} {f['overall_f1']:10.1f}")
 
 

@@ -19,13 +19,16 @@ import numpy as np
 from qa import answer_fit
 from qa.datasets import Example
 from qa.metrics import contains_answer, exact_match, f1
-from qa.pipeline import Pipeline, combined_score
+from qa.pipeline import Pipeline, blend_evidence, combined_score
+from qa.sentence_relevance import at
 from qa.reader import Reader
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EXTRA = 5  # passages retrieved beyond top_k, to fill the list when the gold ones are removed
 # (type_ratio, type_penalty) pairs of the answer-type choice (qa.answer_fit.choose); (0, 1) leaves scores alone.
 TYPINGS = tuple((r, p) for r in (0.0, 0.05, 0.2) for p in (1.0, 0.8, 0.6, 0.4, 0.2))
+# Shares of the answer sentence's relevance in the retrieval evidence (pipeline.blend_evidence).
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 @dataclass
@@ -43,6 +46,17 @@ class Case:
     candidates: list[list[tuple[int, int, float]]] = field(default_factory=list)
     # The heuristic reader's best answer over the same passages and its score (the fallback).
     fallback: tuple[str | None, float] = (None, 0.0)
+    # Per passage: where its span starts, and its sentences' relevance to the question
+    # (SentenceRelevance.score), so the span's sentence can join the evidence (empty: it does not).
+    starts: list[int | None] = field(default_factory=list)
+    sentences: list[list[tuple[int, int, float]]] = field(default_factory=list)
+
+    def evidence(self, share: float) -> list[float]:
+        """Each passage's retrieval evidence with its span's sentence given this share."""
+        if share <= 0 or not self.sentences:
+            return self.retrieval
+        return [passage if start is None else blend_evidence(passage, at(scored, start), share)
+                for passage, start, scored in zip(self.retrieval, self.starts, self.sentences)]
 
     def retyped(self, ratio: float, penalty: float, weight: float = 0.0) -> "Case":
         """This case with each passage's span and score chosen under these answer-type settings
@@ -53,11 +67,13 @@ class Case:
         penalty = answer_fit.reader_penalty(penalty, weight)
         spans: list[str | None] = []
         scores: list[float] = []
+        starts: list[int | None] = []
         for text, cands in zip(self.texts, self.candidates):
             chosen = answer_fit.choose(text, cands, want, ratio, penalty)
             spans.append(None if chosen is None else text[chosen[0] : chosen[1]])
             scores.append(0.0 if chosen is None else chosen[2])
-        return replace(self, spans=spans, reader=scores)
+            starts.append(None if chosen is None else chosen[0])
+        return replace(self, spans=spans, reader=scores, starts=starts)
 
 
 @dataclass
@@ -83,9 +99,10 @@ def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top
         vectors = pipeline.encoder.encode_queries(questions)
         hits = pipeline.retriever.search_many(questions, vectors, top_k + EXTRA)
         texts = [[pipeline.passages[h.row].text for h in hs] for hs in hits]
-        readings = reader.read_many(questions, texts, vectors)
-        others = fallback.read_many(questions, texts, vectors) if fallback is not None else [[] for _ in batch]
-        for ex, hs, ts, rs, os in zip(batch, hits, texts, readings, others):
+        scored = [pipeline.sentence_scores(q, v, ts) for q, v, ts in zip(questions, vectors, texts)]
+        readings = reader.read_many(questions, texts, vectors, scored)
+        others = fallback.read_many(questions, texts, vectors, scored) if fallback is not None else [[] for _ in batch]
+        for ex, sentences, hs, ts, rs, os in zip(batch, scored, hits, texts, readings, others):
             gold = [contains_answer(t, ex.answers) for t in ts] if ex.answerable else [False] * len(ts)
             shown = list(range(min(top_k, len(hs))))
             without = [i for i, g in enumerate(gold) if not g][:top_k]
@@ -95,8 +112,10 @@ def collect(pipeline: Pipeline, reader: Reader, examples: Sequence[Example], top
                     continue
                 spans = [None if rs[i].answer is None else ts[i][rs[i].answer[0] : rs[i].answer[1]] for i in rows]
                 evidence = [pipeline.evidence(hs[i], ex.question) for i in rows]
+                starts = [None if rs[i].answer is None else rs[i].answer[0] for i in rows]
                 cases.append(Case(answers, spans, [rs[i].score for i in rows], evidence, ex.question,
-                                  [ts[i] for i in rows], [rs[i].candidates for i in rows], _best(ts, os, rows)))
+                                  [ts[i] for i in rows], [rs[i].candidates for i in rows], _best(ts, os, rows),
+                                  starts, [sentences[i] for i in rows]))
     return cases
 
 
@@ -110,21 +129,22 @@ def _best(texts: list[str], readings: list[Any], rows: list[int]) -> tuple[str |
     return best
 
 
-def decide(case: Case, weight: float) -> tuple[str | None, float]:
+def decide(case: Case, weight: float, share: float = 0.0) -> tuple[str | None, float]:
     """The best span over the case's passages and its combined score (the pipeline's rule)."""
     best: tuple[str | None, float] = (None, 0.0)
-    for span, reader, retrieval in zip(case.spans, case.reader, case.retrieval):
+    for span, reader, retrieval in zip(case.spans, case.reader, case.evidence(share)):
         score = combined_score(reader, retrieval, weight)
         if span and score > best[1]:
             best = (span, score)
     return best
 
 
-def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = None) -> list[Point]:
+def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = None,
+          share: float = 0.0) -> list[Point]:
     """The trade-off at every threshold that changes a decision (each case's best score).
 
     no_answer_share None weighs every case alike (the cases' own mix)."""
-    decided = [decide(c, weight) for c in cases]
+    decided = [decide(c, weight, share) for c in cases]
     answerable = np.array([bool(c.answers) for c in cases])
     scores = np.array([s for _, s in decided])
     ems = np.array([exact_match(p, c.answers) if c.answers else 0.0 for (p, _), c in zip(decided, cases)])
@@ -150,9 +170,9 @@ def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = 
 
 
 def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_share: float | None = 0.5,
-           typings: Sequence[tuple[float, float]] = ((0.0, 1.0),)) -> dict[str, Any]:
-    """The retrieval weight, answer-type settings and threshold with the best overall F1, and the
-    curve at that choice."""
+           typings: Sequence[tuple[float, float]] = ((0.0, 1.0),), shares: Sequence[float] = (0.0,)) -> dict[str, Any]:
+    """The retrieval weight, answer-type settings, sentence share and threshold with the best
+    overall F1, and the curve at that choice."""
     if not cases:
         raise ValueError("no labelled questions to calibrate on")
     if no_answer_share is not None and not (any(c.answers for c in cases) and any(not c.answers for c in cases)):
@@ -161,11 +181,13 @@ def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_
     for ratio, penalty in typings:
         for weight in weights:
             retyped = [c.retyped(ratio, penalty, weight) for c in cases]
-            points = curve(retyped, weight, no_answer_share)
-            top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
-            if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
-                best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
-                        "threshold": top.threshold, "chosen": asdict(top), "curve": [asdict(p) for p in points]}
+            for share in shares if weight > 0 else (0.0,):  # without retrieval weight there is no evidence to blend
+                points = curve(retyped, weight, no_answer_share, share)
+                top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
+                if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
+                    best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
+                            "sentence_share": share, "threshold": top.threshold, "chosen": asdict(top),
+                            "curve": [asdict(p) for p in points]}
     assert best is not None
     best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
     best["no_answer_share"] = no_answer_share
@@ -177,11 +199,11 @@ def choose_fallback(cases: Sequence[Case], chosen: dict[str, Any], no_answer_sha
     by the same overall F1; threshold None when no such score beats abstaining (no fallback).
 
     Returns the threshold, the overall F1 without and with the fallback, and how many cases it answered."""
-    weight, threshold = chosen["retrieval_weight"], chosen["threshold"]
+    weight, threshold, share = chosen["retrieval_weight"], chosen["threshold"], chosen.get("sentence_share", 0.0)
     retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0), weight) for c in cases]
     rights, fallbacks = [], []
     for case in retyped:
-        span, score = decide(case, weight)
+        span, score = decide(case, weight, share)
         answered = span is not None and score >= threshold
         rights.append(_right(span if answered else None, case.answers))
         fallbacks.append(None if answered or case.fallback[0] is None else case.fallback)

@@ -244,7 +244,8 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
         extra = list(ev.sample(load_dataset(dataset), limit))
         cases += calibration.collect(other, reader, extra, top_k, fallback=fallback)
     try:
-        chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS)
+        chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS,
+                                    shares=calibration.SHARES)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen["fallback"] = calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
@@ -255,7 +256,8 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
     for p in calibration.thin(chosen["curve"]) + [chosen["chosen"]]:
         click.echo(f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  {p['abstained']:7.3f}  {p['overall_f1']:10.1f}")
     click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']}, "
-               f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']} (last row)")
+               f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']}, "
+               f"sentence share {chosen['sentence_share']} (last row)")
     found = chosen["fallback"]
     if found["threshold"] is None:
         click.echo("fallback: none (the heuristic reader's answers would lower the overall F1 where this reader abstains)")

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from qa import answer_fit, credits
-from qa.reader import Reading
+from qa.reader import Reading, Scored
 from qa.script import to_half_width, to_simplified
 from qa.text import split_sentences
 from qa.windows import make_windows
@@ -40,6 +40,8 @@ class ReaderSettings:
     # The answer-type choice over the n-best (qa.answer_fit.choose), also chosen by calibration:
     type_ratio: float = 0.0  # a typed runner-up must score at least this share of the passage's best span
     type_penalty: float = 1.0  # combined-score factor of a passage with no span of the asked form
+    # The answer sentence's share of the retrieval evidence (pipeline.blend_evidence), also calibrated.
+    sentence_share: float = 0.0
     # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
     fallback_threshold: float | None = None
 
@@ -62,7 +64,9 @@ class ExtractiveReader:
         return self.settings.retrieval_weight
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
-                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
+                  question_vectors: np.ndarray | None = None,
+                  sentences: Scored | None = None) -> list[list[Reading]]:
+        """Read each question's passages; `sentences` is accepted for the Reader protocol and not needed."""
         pairs = [(qi, pi) for qi, texts in enumerate(passages) for pi in range(len(texts))]
         readings = [[Reading(None, None, 0.0) for _ in texts] for texts in passages]
         if not pairs:
@@ -160,7 +164,7 @@ def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
     """Store a calibration's threshold and retrieval weight (and how they were chosen) in reader.json."""
     path = Path(folder) / CONFIG
     meta = json.loads(path.read_text(encoding="utf-8"))
-    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty"):
+    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty", "sentence_share"):
         if key in chosen:
             meta["settings"][key] = chosen[key]
     meta["settings"]["fallback_threshold"] = chosen.get("fallback", {}).get("threshold")

@@ -20,6 +20,7 @@ from qa.passages import Passage
 from qa.reader import HeuristicReader, Reader, Reading
 from qa.reader_router import Policy, ScriptRouter
 from qa.retrieve import BM25_DIR, Hit, Retriever, load_bm25
+from qa.sentence_relevance import SentenceRelevance, at
 from qa.spans import Highlight, passage_highlights
 from qa.text import query_terms
 
@@ -93,6 +94,16 @@ def combined_score(reader: float, retrieval: float, weight: float) -> float:
     return float(max(reader, 0.0) ** (1 - weight) * max(retrieval, 0.0) ** weight)
 
 
+def blend_evidence(passage: float, sentence: float, share: float) -> float:
+    """passage^(1-s) * sentence^s: how close the passage is to the question, and how close the
+    sentence holding the answer is (`SentenceRelevance`). A reader's span probabilities are
+    normalised within each passage, so they cannot say which of two passages' sure spans was
+    asked for; the answer sentence can. s = 0 is the passage alone."""
+    if share <= 0:
+        return passage
+    return float(max(passage, 0.0) ** (1 - share) * max(sentence, 0.0) ** share)
+
+
 def check_question(question: Any) -> str:
     """Validate a question as every entry point must; return it stripped."""
     if not isinstance(question, str):
@@ -125,7 +136,7 @@ def _heuristic_reader(files: dense_index.IndexFiles, encoder: Encoder, retriever
     except (OSError, ValueError) as exc:
         raise IndexUnavailable(
             f"index at {files.directory} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
-    return HeuristicReader(encoder, retriever.idf, scale, known=known)
+    return HeuristicReader(SentenceRelevance(encoder, retriever.idf, scale, known=known))
 
 
 def reader_folder(setting: str | Path | None) -> Path | None:
@@ -158,7 +169,7 @@ class Pipeline:
 
     def __init__(self, encoder: Encoder, dense: dense_index.DenseIndex, retriever: Retriever, reader: Reader,
                  index_dir: Path | None = None, threshold: float = ANSWER_THRESHOLD,
-                 scale: cosine_scale.CosineScale | None = None) -> None:
+                 scale: cosine_scale.CosineScale | None = None, relevance: SentenceRelevance | None = None) -> None:
         self.encoder = encoder
         self.dense = dense
         self.passages = [Passage.from_dict(r) for r in dense.records]
@@ -167,6 +178,7 @@ class Pipeline:
         self.index_dir = index_dir
         self.threshold = threshold
         self.scale = scale
+        self.relevance = relevance  # scores the sentence holding a trained reader's answer (Policy.sentence_share)
 
     @property
     def version(self) -> str | None:
@@ -223,11 +235,12 @@ class Pipeline:
             folder = reader_folder(reader_dir)
             trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
         if trained is None:
-            return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale)
-        fallback = getattr(getattr(trained, "settings", None), "fallback_threshold", None)
-        router = ScriptRouter(trained, heuristic, Policy(trained.threshold, trained.retrieval_weight, fallback),
-                              Policy(ANSWER_THRESHOLD))
-        return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale)
+            return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
+        settings = getattr(trained, "settings", None)
+        policy = Policy(trained.threshold, trained.retrieval_weight, getattr(settings, "fallback_threshold", None),
+                        float(getattr(settings, "sentence_share", 0.0)))
+        router = ScriptRouter(trained, heuristic, policy, Policy(ANSWER_THRESHOLD))
+        return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
 
     @property
     def trained_reader(self) -> Reader | None:
@@ -268,10 +281,14 @@ class Pipeline:
         vectors = self.encoder.encode_queries(questions)
         hits = self.retriever.search_many(questions, vectors, top_k)
         texts = [[self.passages[h.row].text for h in hs] for hs in hits]
-        readings = self.reader.read_many(questions, texts, vectors)
+        # Scored once: the heuristic reader picks by them, the trained one reads the windows around
+        # the best and weighs its answer by its sentence's score.
+        sentences = [self.sentence_scores(q, v, ts) for q, v, ts in zip(questions, vectors, texts)] if self.relevance else None
         policies = [self.policy(q) for q in questions]
-        decided = [self._decide(q, hs, rs, p) for q, hs, rs, p in zip(questions, hits, readings, policies)]
-        self._fall_back(questions, texts, vectors, hits, policies, readings, decided)
+        readings = self._read(questions, texts, vectors, sentences, hits, policies)
+        decided = [self._decide(q, hs, rs, p, sentences[i] if sentences else None)
+                   for i, (q, hs, rs, p) in enumerate(zip(questions, hits, readings, policies))]
+        self._fall_back(questions, texts, vectors, sentences, hits, policies, readings, decided)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
         for question, hs, rs, (answers, best) in zip(questions, hits, readings, decided):
@@ -282,16 +299,56 @@ class Pipeline:
             results.append(Result(question, best, rows, took_ms, self.version))
         return results
 
-    def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading],
-                policy: Policy) -> tuple[list[tuple[int, int] | None], Answer | None]:
+    def _read(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
+              sentences: list[list[list[tuple[int, int, float]]]] | None, hits: list[list[Hit]],
+              policies: list[Policy]) -> list[list[Reading]]:
+        """The reader's readings of every passage, except those no span could answer from: a span
+        scores at most 1, so a passage whose evidence keeps even that under the threshold is not read
+        (the reader is the costly step; the decision is the same as reading it)."""
+        keep = [[self._could_answer(q, h, ss, p) for h, ss in zip(hs, sentences[i] if sentences else [None] * len(hs))]
+                for i, (q, hs, p) in enumerate(zip(questions, hits, policies))]
+        found = self.reader.read_many(
+            questions, [[t for t, k in zip(ts, ks) if k] for ts, ks in zip(texts, keep)], vectors,
+            None if sentences is None else [[s for s, k in zip(ss, ks) if k] for ss, ks in zip(sentences, keep)])
+        readings = []
+        for i, (ks, got) in enumerate(zip(keep, found)):
+            rest = iter(got)
+            # An unread passage still shows the sentence closest to the question.
+            readings.append([next(rest) if k else Reading(None, _best_sentence(sentences[i][p]) if sentences else None, 0.0)
+                             for p, k in enumerate(ks)])
+        return readings
+
+    def _could_answer(self, question: str, hit: Hit, sentences: list[tuple[int, int, float]] | None,
+                      policy: Policy) -> bool:
+        """Whether the best span a reader could find in this passage (score 1, in its best sentence)
+        would clear the policy's threshold."""
+        if policy.retrieval_weight <= 0 or policy.threshold <= 0:
+            return True
+        evidence = self.evidence(hit, question)
+        if sentences and policy.sentence_share > 0:
+            evidence = blend_evidence(evidence, max(v for _, _, v in sentences), policy.sentence_share)
+        return combined_score(1.0, evidence, policy.retrieval_weight) >= policy.threshold
+
+    def sentence_scores(self, question: str, vector: Any, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        """Each passage's sentences scored against the question (`SentenceRelevance.score`)."""
+        assert self.relevance is not None, "sentence scores need the pipeline's SentenceRelevance"
+        self.relevance.prepare(texts)
+        return [self.relevance.score(question, vector, text) for text in texts]
+
+    def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading], policy: Policy,
+                sentences: Sequence[list[tuple[int, int, float]]] | None = None,
+                ) -> tuple[list[tuple[int, int] | None], Answer | None]:
         """Each passage's answer span (None under the threshold, so it is not painted) and the best answer."""
         answers: list[tuple[int, int] | None] = []
         best: Answer | None = None
-        for hit, reading in zip(hits, readings):
+        for i, (hit, reading) in enumerate(zip(hits, readings)):
             passage = self.passages[hit.row]
             weight = policy.retrieval_weight
-            score = combined_score(reading.score, self.evidence(hit, question), weight) if weight else reading.score
             valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
+            evidence = self.evidence(hit, question)
+            if sentences and policy.sentence_share > 0 and valid and reading.answer is not None:
+                evidence = blend_evidence(evidence, at(sentences[i], reading.answer[0]), policy.sentence_share)
+            score = combined_score(reading.score, evidence, weight) if weight else reading.score
             answer = reading.answer if valid and score >= policy.threshold else None
             answers.append(answer)
             if answer and (best is None or score > best.score):
@@ -299,7 +356,8 @@ class Pipeline:
                 best = Answer(passage.text[s:e], passage.id, s, e, score)
         return answers, best
 
-    def _fall_back(self, questions: Sequence[str], texts: list[list[str]], vectors: Any, hits: list[list[Hit]],
+    def _fall_back(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
+                   sentences: list[list[list[tuple[int, int, float]]]] | None, hits: list[list[Hit]],
                    policies: list[Policy], readings: list[list[Reading]],
                    decided: list[tuple[list[tuple[int, int] | None], Answer | None]]) -> None:
         """Where the trained reader abstained and its policy has a fallback, let the fallback reader
@@ -308,8 +366,16 @@ class Pipeline:
         reader = getattr(self.reader, "fallback", None)
         if not rows or reader is None:
             return
-        found = reader.read_many([questions[i] for i in rows], [texts[i] for i in rows], vectors[rows])
+        found = reader.read_many([questions[i] for i in rows], [texts[i] for i in rows], vectors[rows],
+                                 None if sentences is None else [sentences[i] for i in rows])
         for i, other in zip(rows, found):
             answers, best = self._decide(questions[i], hits[i], other, Policy(float(policies[i].fallback or 0.0)))
             if best is not None:
                 decided[i], readings[i] = (answers, best), other
+
+
+def _best_sentence(scored: list[tuple[int, int, float]]) -> tuple[int, int] | None:
+    if not scored:
+        return None
+    s, e, _ = max(scored, key=lambda x: x[2])
+    return s, e

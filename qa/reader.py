@@ -9,22 +9,20 @@ implementing `read_many`.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
-from embeddings.encoder import Encoder
 from qa.alignment import aligned_span
 from qa.cosine_scale import CosineScale
 from qa.answer_types import DATE, NUMBER, OTHER, Candidate, QuestionType, candidates, question_type
 from qa.script import to_simplified
+from qa.sentence_relevance import SentenceRelevance
 from qa.text import find_all, normalize, query_terms, split_sentences
 
 _CLAUSE = re.compile(r"[^，；：,;:]+[，；：,;:]?")
 _CLAUSE_MARK = re.compile(r"[，；：,;:]")
-LEXICAL_WEIGHT = 0.6  # the rest is embedding similarity
 
 
 @dataclass
@@ -38,63 +36,45 @@ class Reading:
     candidates: list[tuple[int, int, float]] = field(default_factory=list)
 
 
+# Per question, per passage: its sentences scored against the question (SentenceRelevance.score).
+Scored = Sequence[Sequence[list[tuple[int, int, float]]]]
+
+
 class Reader(Protocol):
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
-                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
-        """Read passages[i] (a list of texts) for questions[i]; the pipeline's question embeddings may be reused."""
+                  question_vectors: np.ndarray | None = None, sentences: Scored | None = None) -> list[list[Reading]]:
+        """Read passages[i] (a list of texts) for questions[i]; the pipeline's question embeddings and
+        sentence scores may be passed in so they are not computed twice."""
         ...
 
 
 class HeuristicReader:
-    """Sentence choice by lexical + embedding similarity, then a span typed by the question."""
+    """Sentence choice by lexical + embedding similarity (`SentenceRelevance`), then a span typed by the question."""
 
-    def __init__(self, encoder: Encoder, idf: Callable[[str], float], scale: CosineScale,
-                 known: dict[str, np.ndarray] | None = None, cache_size: int = 50_000) -> None:
-        self.encoder = encoder
-        self.scale = scale  # the model's cosine scale, so weights and threshold mean the same for every model
-        self.idf = idf
-        self._known = known or {}  # sentence vectors computed at index time
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # sentences met since (other passages)
-        self._cache_size = cache_size
+    def __init__(self, relevance: SentenceRelevance) -> None:
+        self.relevance = relevance
+
+    @property
+    def scale(self) -> CosineScale:
+        return self.relevance.scale
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
-                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
-        sentences = [[[(s, e) for s, e in split_sentences(text)] for text in texts] for texts in passages]
-        unique = {text[s:e] for texts, sents in zip(passages, sentences) for text, spans in zip(texts, sents) for s, e in spans}
-        self._embed(list(unique))
-        qvecs = self.encoder.encode_queries(list(questions)) if question_vectors is None else question_vectors
-        return [
-            [self._read(q, qvec, text, spans) for text, spans in zip(texts, sents)]
-            for q, qvec, texts, sents in zip(questions, qvecs, passages, sentences)
-        ]
+                  question_vectors: np.ndarray | None = None, sentences: Scored | None = None) -> list[list[Reading]]:
+        if sentences is None:
+            self.relevance.prepare(text for texts in passages for text in texts)
+            qvecs = self.relevance.encoder.encode_queries(list(questions)) if question_vectors is None else question_vectors
+            sentences = [[self.relevance.score(q, qvec, text) for text in texts]
+                         for q, qvec, texts in zip(questions, qvecs, passages)]
+        return [[self._read(q, text, scored) for text, scored in zip(texts, found)]
+                for q, texts, found in zip(questions, passages, sentences)]
 
     def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
         return self.read_many([question], [passages])[0]
 
-    def _embed(self, texts: list[str]) -> None:
-        missing = [t for t in texts if t not in self._known and t not in self._cache]
-        if missing:
-            for text, vec in zip(missing, self.encoder.encode_passages(missing)):
-                self._cache[text] = vec
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-
-    def _read(self, question: str, qvec: np.ndarray, text: str, spans: list[tuple[int, int]]) -> Reading:
-        if not spans:
+    def _read(self, question: str, text: str, sentences: list[tuple[int, int, float]]) -> Reading:
+        scored = [(value, s, e) for s, e, value in sentences]
+        if not scored:
             return Reading(None, None, 0.0)
-        terms = query_terms(question)
-        weights = {t: self.idf(t) for t in terms}
-        total = sum(weights.values()) or 1.0
-        scored = []
-        for s, e in spans:
-            sentence = text[s:e]
-            folded = normalize(sentence)
-            lexical = sum(w for t, w in weights.items() if t in folded) / total
-            vector = self._known.get(sentence)
-            if vector is None:
-                vector = self._cache.get(sentence)
-            semantic = self.scale.semantic(float(np.dot(qvec, vector)), sentence) if vector is not None else 0.0
-            scored.append((LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic, s, e))
         scored.sort(key=lambda x: -x[0])
         # The span heuristics speak Simplified Chinese; fold Traditional text (same length, same offsets).
         question_s = to_simplified(question)

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.reader import Reader, Reading
+from qa.reader import Reader, Reading, Scored
 from qa.text import is_mostly_cjk
 
 
@@ -27,6 +27,8 @@ class Policy:
     # When the reader abstains, the fallback reader's answer is taken if it scores at least this
     # (its own scale; chosen from labels by `ragqa calibrate-reader`); None: no fallback.
     fallback: float | None = None
+    # Exponent of the answer sentence's relevance in the retrieval evidence (`pipeline.blend_evidence`).
+    sentence_share: float = 0.0
 
 
 class ScriptRouter:
@@ -49,15 +51,18 @@ class ScriptRouter:
         return self.other
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
-                  question_vectors: np.ndarray | None = None) -> list[list[Reading]]:
+                  question_vectors: np.ndarray | None = None,
+                  sentences: Scored | None = None) -> list[list[Reading]]:
         readings: list[list[Reading]] = [[] for _ in questions]
         for route, reader in enumerate((self.han, self.other)):
             rows = [i for i, q in enumerate(questions) if self._route(q) == route]
             if not rows:
                 continue
             vectors = None if question_vectors is None else question_vectors[rows]
-            for i, found in zip(rows, reader.read_many([questions[i] for i in rows], [passages[i] for i in rows], vectors)):
-                readings[i] = found
+            scored = None if sentences is None else [sentences[i] for i in rows]
+            found = reader.read_many([questions[i] for i in rows], [passages[i] for i in rows], vectors, scored)
+            for i, reading in zip(rows, found):
+                readings[i] = reading
         return readings
 
     @staticmethod

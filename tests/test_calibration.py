@@ -13,7 +13,7 @@ from qa.calibration import Case, choose, choose_fallback, curve, decide
 from qa.datasets import fold, load_dataset
 from qa.errors import BadRequest
 from qa.metrics import f1
-from qa.pipeline import combined_score
+from qa.pipeline import blend_evidence, combined_score
 
 
 def _cases(n: int = 60, seed: int = 0) -> list[Case]:
@@ -121,6 +121,30 @@ def test_combined_score_blends_geometrically() -> None:
     assert combined_score(0.8, 1.0, 0.3) > combined_score(0.8, 0.5, 0.3)
     assert decide(Case(["a"], ["a", "b"], [0.5, 0.6], [1.0, 0.2]), 0.5)[0] == "a"  # retrieval outvotes the reader
     assert decide(Case(["a"], ["a", "b"], [0.5, 0.6], [1.0, 0.2]), 0.0)[0] == "b"
+
+
+
+def test_the_answer_sentence_joins_the_evidence_when_calibration_finds_it_helps() -> None:
+    # Two passages close to the question; the sure span (20亿元, 0.8) sits in a sentence about one
+    # project, the right one (31.9亿元, 0.3) in the sentence that says what was asked.
+    texts = ["7个重大项目集中开工，总投资31.9亿元。", "佳荣项目总投资20亿元。"]
+    sentences = [[(0, 21, 0.9)], [(0, 12, 0.3)]]
+    asked = Case(["31.9亿元"], ["31.9亿元", "20亿元"], [0.3, 0.8], [0.7, 0.65], starts=[14, 6], sentences=sentences)
+    assert decide(asked, 0.8, 0.0)[0] == "20亿元"  # the passages alone cannot tell them apart
+    assert decide(asked, 0.8, 1.0)[0] == "31.9亿元"
+    assert asked.evidence(0.5) == [pytest.approx(blend_evidence(0.7, 0.9, 0.5)), pytest.approx(blend_evidence(0.65, 0.3, 0.5))]
+    chosen = choose([asked, Case([], ["别的"], [0.2], [0.3])], weights=(0.8,), shares=(0.0, 1.0))
+    assert chosen["sentence_share"] == 1.0 and chosen["chosen"]["em"] == 100.0
+    # Retyping moves the span, and its sentence moves with it.
+    retyped = Case(["31.9亿元"], ["7个"], [0.5], [0.7], "总投资多少？", texts[:1], [[(0, 2, 0.5), (14, 20, 0.4)]],
+                   sentences=[[(0, 10, 0.2), (10, 21, 0.9)]]).retyped(0.5, 0.5, 0.8)
+    assert retyped.spans == ["31.9亿元"] and retyped.evidence(1.0) == [pytest.approx(0.9)]
+
+
+def test_blend_evidence() -> None:
+    assert blend_evidence(0.64, 0.25, 0.0) == 0.64
+    assert blend_evidence(0.64, 0.25, 1.0) == pytest.approx(0.25)
+    assert blend_evidence(0.64, 0.25, 0.5) == pytest.approx(0.4)
 
 
 def test_folds_split_by_article_and_cover_every_question(tmp_path: Path) -> None:

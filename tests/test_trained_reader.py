@@ -20,6 +20,7 @@ from qa.extractive_reader import ExtractiveReader, load_reader
 from qa.indexer import build_index
 from qa.pipeline import DEFAULT_READER, Pipeline
 from qa.reader import HeuristicReader
+from qa.sentence_relevance import at
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -86,7 +87,8 @@ def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeli
     question = "吡咯替尼是哪家公司的产品？"  # a list sentence the trained reader reads under its threshold
     policy = shipped.policy(question)
     assert policy.fallback is not None and policy.fallback > 0  # chosen by calibrate-reader, stored in reader.json
-    alone = Pipeline(shipped.encoder, shipped.dense, shipped.retriever, shipped.reader, shipped.index_dir, scale=shipped.scale)
+    alone = Pipeline(shipped.encoder, shipped.dense, shipped.retriever, shipped.reader, shipped.index_dir, scale=shipped.scale,
+                     relevance=shipped.relevance)
     alone.policy = lambda q: replace(shipped.policy(q), fallback=None)  # type: ignore[method-assign]
     assert alone.ask(question).answer is None
     result = shipped.ask(question)
@@ -122,3 +124,37 @@ def test_a_missing_reader_is_a_one_line_error(runner, index_dir: Path, tmp_path:
     result = runner.invoke(main, ["eval", str(DATA / "seed_labels.jsonl"), "--index", str(index_dir),
                                   "--reader", str(tmp_path / "no-reader")])
     assert result.exit_code != 0 and "cannot load the reader" in result.output and "Traceback" not in result.output
+
+
+def test_the_sentence_that_says_what_was_asked_outscores_a_sure_span_elsewhere(shipped: Pipeline) -> None:
+    # One project's 20亿元 is a sure span; the seven projects' total, 31.9亿元, is what is asked.
+    question = "襄阳高新区此次集中开工的重大项目总投资多少？"
+    total_text = next(p.text for p in shipped.passages if "31.9亿元" in p.text)
+    one_text = next(p.text for p in shipped.passages if "总投资20亿元" in p.text)
+    vector = shipped.encoder.encode_queries([question])[0]
+    total, one = shipped.sentence_scores(question, vector, [total_text, one_text])
+    assert at(total, total_text.index("31.9亿元")) > at(one, one_text.index("20亿元")) + 0.1
+
+
+def test_passages_no_span_could_answer_from_are_not_read(shipped: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    questions = [ex.question for ex in load_dataset(DATA / "seed_labels.jsonl").examples]
+    han = shipped.reader.han
+    read: list[int] = []
+    original = han.read_many
+    def counting(qs, passages, *rest):  # wiring check: how many passages reach the model
+        read.append(sum(len(p) for p in passages))
+        return original(qs, passages, *rest)
+    monkeypatch.setattr(han, "read_many", counting)
+    pruned = shipped.ask_many(questions)
+    monkeypatch.setattr(shipped, "_could_answer", lambda *args: True)
+    full = shipped.ask_many(questions)
+    assert len(read) == 2 and read[0] < read[1]
+    # The same decisions. int8 activations are scaled per batch, and pruning changes which windows
+    # share a batch, so a score can move (up to ~0.1 seen); answers that near the threshold are skipped.
+    for a, b in zip(pruned, full):
+        if any(r.answer and abs(r.answer.score - shipped.policy(r.question).threshold) < 0.1 for r in (a, b)):
+            continue
+        assert (a.answer is None) == (b.answer is None), a.question
+        if a.answer and b.answer:
+            assert (a.answer.text, a.answer.passage_id) == (b.answer.text, b.answer.passage_id)
+        assert [r.passage.id for r in a.passages] == [r.passage.id for r in b.passages]
