@@ -21,7 +21,6 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "browser"
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
 ZHENGZHOU = "郑州高新区第一批复审通过的链主企业有多少家？"
-# (The 31.9亿元 question of 襄阳 used here is read as 20亿元 since reader run 2: docs/quality.md.)
 INVESTMENT = "福建三峡海上风电国际产业园的总投资是多少钱？"
 RAGQA = shutil.which("ragqa", path=str(Path(sys.executable).parent)) or "ragqa"
 

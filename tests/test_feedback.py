@@ -123,8 +123,7 @@ def test_export_is_squad_that_eval_reads(client, app, runner, index_dir: Path, t
     assert evaluated.exit_code == 0, evaluated.output
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["overall"]["questions"] == 3 and data["overall"]["abstention_accuracy"] == 1.0
-    # The corrected question is scored against the correction: what the reader now answers there
-    # (20亿元 since reader run 2, docs/quality.md) is a miss, which is what feedback is for.
+    # The corrected question is scored against the correction, whatever the reader now answers there.
     scored = {row["question"]: row["em"] for row in data["questions"]}
     assert scored[ANSWERED] == 1.0 and set(scored) == {ANSWERED, UNANSWERABLE, "襄阳高新区此次集中开工的重大项目总投资多少？"}
 
