@@ -281,8 +281,8 @@ class Pipeline:
         vectors = self.encoder.encode_queries(questions)
         hits = self.retriever.search_many(questions, vectors, top_k)
         texts = [[self.passages[h.row].text for h in hs] for hs in hits]
-        # Scored once: the heuristic reader picks by them, the trained one reads the windows around
-        # the best and weighs its answer by its sentence's score.
+        # Scored once: the heuristic reader picks its sentence by them; a trained reader's span is
+        # weighed by its sentence's score, and passages whose best sentence is too far are not read.
         sentences = [self.sentence_scores(q, v, ts) for q, v, ts in zip(questions, vectors, texts)] if self.relevance else None
         policies = [self.policy(q) for q in questions]
         readings = self._read(questions, texts, vectors, sentences, hits, policies)
@@ -324,16 +324,18 @@ class Pipeline:
         would clear the policy's threshold."""
         if policy.retrieval_weight <= 0 or policy.threshold <= 0:
             return True
-        evidence = self.evidence(hit, question)
-        if sentences and policy.sentence_share > 0:
-            evidence = blend_evidence(evidence, max(v for _, _, v in sentences), policy.sentence_share)
-        return combined_score(1.0, evidence, policy.retrieval_weight) >= policy.threshold
+        best = max((v for _, _, v in sentences), default=None) if sentences else None
+        return combined_score(1.0, self._evidence(hit, question, best, policy), policy.retrieval_weight) >= policy.threshold
+
+    def _evidence(self, hit: Hit, question: str, sentence: float | None, policy: Policy) -> float:
+        """The passage's evidence, blended with its answer sentence's relevance when the policy weighs it."""
+        passage = self.evidence(hit, question)
+        return passage if sentence is None else blend_evidence(passage, sentence, policy.sentence_share)
 
     def sentence_scores(self, question: str, vector: Any, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         """Each passage's sentences scored against the question (`SentenceRelevance.score`)."""
         assert self.relevance is not None, "sentence scores need the pipeline's SentenceRelevance"
-        self.relevance.prepare(texts)
-        return [self.relevance.score(question, vector, text) for text in texts]
+        return self.relevance.score(question, vector, texts)
 
     def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading], policy: Policy,
                 sentences: Sequence[list[tuple[int, int, float]]] | None = None,
@@ -345,10 +347,8 @@ class Pipeline:
             passage = self.passages[hit.row]
             weight = policy.retrieval_weight
             valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-            evidence = self.evidence(hit, question)
-            if sentences and policy.sentence_share > 0 and valid and reading.answer is not None:
-                evidence = blend_evidence(evidence, at(sentences[i], reading.answer[0]), policy.sentence_share)
-            score = combined_score(reading.score, evidence, weight) if weight else reading.score
+            sentence = at(sentences[i], reading.answer[0]) if sentences and valid and reading.answer is not None else None
+            score = combined_score(reading.score, self._evidence(hit, question, sentence, policy), weight) if weight else reading.score
             answer = reading.answer if valid and score >= policy.threshold else None
             answers.append(answer)
             if answer and (best is None or score > best.score):

@@ -61,10 +61,8 @@ class HeuristicReader:
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
                   question_vectors: np.ndarray | None = None, sentences: Scored | None = None) -> list[list[Reading]]:
         if sentences is None:
-            self.relevance.prepare(text for texts in passages for text in texts)
             qvecs = self.relevance.encoder.encode_queries(list(questions)) if question_vectors is None else question_vectors
-            sentences = [[self.relevance.score(q, qvec, text) for text in texts]
-                         for q, qvec, texts in zip(questions, qvecs, passages)]
+            sentences = [self.relevance.score(q, qvec, texts) for q, qvec, texts in zip(questions, qvecs, passages)]
         return [[self._read(q, text, scored) for text, scored in zip(texts, found)]
                 for q, texts, found in zip(questions, passages, sentences)]
 

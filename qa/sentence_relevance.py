@@ -34,7 +34,15 @@ class SentenceRelevance:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()  # sentences met since (other passages)
         self._cache_size = cache_size
 
-    def prepare(self, texts: Iterable[str]) -> None:
+    def score(self, question: str, question_vector: np.ndarray, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
+        """Per passage, (start, end, relevance 0..1) of each of its sentences, in text order."""
+        self._prepare(texts)
+        weights = {t: self.idf(t) for t in query_terms(question)}
+        total = sum(weights.values()) or 1.0
+        return [[(s, e, self._relevance(text[s:e], weights, total, question_vector)) for s, e in split_sentences(text)]
+                for text in texts]
+
+    def _prepare(self, texts: Iterable[str]) -> None:
         """Embed, in one call, the sentences of these passages that the index does not hold."""
         unique = {text[s:e] for text in texts for s, e in split_sentences(text)}
         missing = [t for t in unique if t not in self._known and t not in self._cache]
@@ -44,24 +52,14 @@ class SentenceRelevance:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    def score(self, question: str, question_vector: np.ndarray, text: str,
-              spans: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int, float]]:
-        """(start, end, relevance 0..1) of each sentence of text (or of the given spans), in text order.
-
-        Call `prepare` on the text first; a sentence without a vector scores on its terms alone."""
-        weights = {t: self.idf(t) for t in query_terms(question)}
-        total = sum(weights.values()) or 1.0
-        scored = []
-        for s, e in split_sentences(text) if spans is None else spans:
-            sentence = text[s:e]
-            folded = normalize(sentence)
-            lexical = sum(w for t, w in weights.items() if t in folded) / total
-            vector = self._known.get(sentence)
-            if vector is None:
-                vector = self._cache.get(sentence)
-            semantic = self.scale.semantic(float(np.dot(question_vector, vector)), sentence) if vector is not None else 0.0
-            scored.append((s, e, LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic))
-        return scored
+    def _relevance(self, sentence: str, weights: dict[str, float], total: float, question_vector: np.ndarray) -> float:
+        folded = normalize(sentence)
+        lexical = sum(w for t, w in weights.items() if t in folded) / total
+        vector = self._known.get(sentence)
+        if vector is None:
+            vector = self._cache.get(sentence)
+        semantic = self.scale.semantic(float(np.dot(question_vector, vector)), sentence) if vector is not None else 0.0
+        return LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic
 
 
 def at(scored: Sequence[tuple[int, int, float]], start: int) -> float:
