@@ -20,7 +20,7 @@ from qa import answer_fit
 from qa.datasets import Example
 from qa.metrics import contains_answer, exact_match, f1
 from qa.pipeline import Pipeline, blend_evidence, combined_score
-from qa.sentence_relevance import at
+from qa.sentence_relevance import at, focus
 from qa.reader import Reader
 
 WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -29,6 +29,8 @@ EXTRA = 5  # passages retrieved beyond top_k, to fill the list when the gold one
 TYPINGS = tuple((r, p) for r in (0.0, 0.05, 0.2) for p in (1.0, 0.8, 0.6, 0.4, 0.2))
 # Shares of the answer sentence's relevance in the retrieval evidence (pipeline.blend_evidence).
 SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+# Powers of the sentence's relevance in the choice among a passage's spans (sentence_relevance.focus).
+FOCUSES = (0.0, 1.0, 2.0, 4.0)
 
 
 @dataclass
@@ -58,9 +60,9 @@ class Case:
         return [passage if start is None else blend_evidence(passage, at(scored, start), share)
                 for passage, start, scored in zip(self.retrieval, self.starts, self.sentences)]
 
-    def retyped(self, ratio: float, penalty: float, weight: float = 0.0) -> "Case":
+    def retyped(self, ratio: float, penalty: float, weight: float = 0.0, power: float = 0.0) -> "Case":
         """This case with each passage's span and score chosen under these answer-type settings
-        (penalty is the factor on the combined score at this retrieval weight)."""
+        (penalty is the factor on the combined score at this retrieval weight) and this sentence focus."""
         if not self.candidates:
             return self
         want = answer_fit.expected(self.question)
@@ -68,8 +70,9 @@ class Case:
         spans: list[str | None] = []
         scores: list[float] = []
         starts: list[int | None] = []
-        for text, cands in zip(self.texts, self.candidates):
-            chosen = answer_fit.choose(text, cands, want, ratio, penalty)
+        sentences = self.sentences or [[] for _ in self.texts]
+        for text, cands, scored in zip(self.texts, self.candidates, sentences):
+            chosen = answer_fit.choose(text, focus(cands, scored, power) if scored else cands, want, ratio, penalty)
             spans.append(None if chosen is None else text[chosen[0] : chosen[1]])
             scores.append(0.0 if chosen is None else chosen[2])
             starts.append(None if chosen is None else chosen[0])
@@ -170,24 +173,26 @@ def curve(cases: Sequence[Case], weight: float, no_answer_share: float | None = 
 
 
 def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_share: float | None = 0.5,
-           typings: Sequence[tuple[float, float]] = ((0.0, 1.0),), shares: Sequence[float] = (0.0,)) -> dict[str, Any]:
-    """The retrieval weight, answer-type settings, sentence share and threshold with the best
-    overall F1, and the curve at that choice."""
+           typings: Sequence[tuple[float, float]] = ((0.0, 1.0),), shares: Sequence[float] = (0.0,),
+           focuses: Sequence[float] = (0.0,)) -> dict[str, Any]:
+    """The retrieval weight, answer-type settings, sentence share and focus, and threshold with the
+    best overall F1, and the curve at that choice."""
     if not cases:
         raise ValueError("no labelled questions to calibrate on")
     if no_answer_share is not None and not (any(c.answers for c in cases) and any(not c.answers for c in cases)):
         raise ValueError("calibrating needs questions with an answer in the passages and without one")
     best: dict[str, Any] | None = None
-    for ratio, penalty in typings:
-        for weight in weights:
-            retyped = [c.retyped(ratio, penalty, weight) for c in cases]
-            for share in shares if weight > 0 else (0.0,):  # without retrieval weight there is no evidence to blend
-                points = curve(retyped, weight, no_answer_share, share)
-                top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
-                if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
-                    best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
-                            "sentence_share": share, "threshold": top.threshold, "chosen": asdict(top),
-                            "curve": [asdict(p) for p in points]}
+    for power in focuses:
+        for ratio, penalty in typings:
+            for weight in weights:
+                retyped = [c.retyped(ratio, penalty, weight, power) for c in cases]
+                for share in shares if weight > 0 else (0.0,):  # without retrieval weight there is no evidence to blend
+                    points = curve(retyped, weight, no_answer_share, share)
+                    top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
+                    if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
+                        best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
+                                "sentence_share": share, "sentence_focus": power, "threshold": top.threshold,
+                                "chosen": asdict(top), "curve": [asdict(p) for p in points]}
     assert best is not None
     best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
     best["no_answer_share"] = no_answer_share
@@ -200,7 +205,8 @@ def choose_fallback(cases: Sequence[Case], chosen: dict[str, Any], no_answer_sha
 
     Returns the threshold, the overall F1 without and with the fallback, and how many cases it answered."""
     weight, threshold, share = chosen["retrieval_weight"], chosen["threshold"], chosen.get("sentence_share", 0.0)
-    retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0), weight) for c in cases]
+    retyped = [c.retyped(chosen.get("type_ratio", 0.0), chosen.get("type_penalty", 1.0), weight,
+                         chosen.get("sentence_focus", 0.0)) for c in cases]
     rights, fallbacks = [], []
     for case in retyped:
         span, score = decide(case, weight, share)

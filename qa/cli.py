@@ -198,14 +198,14 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
 
 
 def _folded(loaded: list[Any], fold: str | None) -> list[Any]:
-    from qa.datasets import fold as take_fold
+    from qa.datasets import fold as take_fold, parse_fold
 
     if not fold:
         return loaded
     try:
-        part, parts = (int(x) for x in fold.split("/"))
-    except ValueError:
-        raise click.BadParameter(f"'{fold}' is not K/N, e.g. 2/2", param_hint="--fold") from None
+        part, parts = parse_fold(fold)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fold") from None
     return [take_fold(ds, part, parts) for ds in loaded]
 
 
@@ -245,7 +245,7 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
         cases += calibration.collect(other, reader, extra, top_k, fallback=fallback)
     try:
         chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS,
-                                    shares=calibration.SHARES)
+                                    shares=calibration.SHARES, focuses=calibration.FOCUSES)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     chosen["fallback"] = calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
@@ -257,7 +257,7 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
         click.echo(f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  {p['abstained']:7.3f}  {p['overall_f1']:10.1f}")
     click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']}, "
                f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']}, "
-               f"sentence share {chosen['sentence_share']} (last row)")
+               f"sentence share {chosen['sentence_share']}, sentence focus {chosen['sentence_focus']} (last row)")
     found = chosen["fallback"]
     if found["threshold"] is None:
         click.echo("fallback: none (the heuristic reader's answers would lower the overall F1 where this reader abstains)")
@@ -287,19 +287,30 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
 @click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
 @click.option("--cross-negatives", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of questions also paired with another paragraph of their article, as a 'not here' example.")
 @click.option("--init", "init", default=None, type=click.Path(exists=True, file_okay=False), help="Start from this trained reader folder (same --base) instead of a fresh head.")
+@click.option("--data-fold", "data_folds", multiple=True, type=(str, str), metavar="PATH K/N",
+              help="Train only on articles K, K+N, ... of this --data file (as eval's --fold), e.g. to keep the other folds for calibration and report.")
 @click.option("--export-checkpoint", is_flag=True, help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.")
 def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
                  learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
-                 max_steps: int | None, cross_negatives: float, init: str | None, export_checkpoint: bool) -> None:
+                 max_steps: int | None, cross_negatives: float, init: str | None, data_folds: tuple[tuple[str, str], ...],
+                 export_checkpoint: bool) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
     from embeddings.encoder import ModelUnavailable
+    from qa.datasets import parse_fold
     from qa.reader_training import TrainingConfig, export_checkpoint as export, train
 
     if stride >= max_length // 2:
         raise click.UsageError("--stride must be under half of --max-length")
+    for path, fold in data_folds:
+        if path not in data:
+            raise click.BadParameter(f"'{path}' is not one of the --data files", param_hint="--data-fold")
+        try:
+            parse_fold(fold)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--data-fold") from None
     config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
                             limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps,
-                            cross_negatives=cross_negatives, init=init)
+                            cross_negatives=cross_negatives, init=init, folds=dict(data_folds))
     try:
         if export_checkpoint:
             report = export(config)

@@ -50,6 +50,17 @@ def load_dataset(path: str | Path) -> Dataset:
         raise BadRequest(f"{path} is not SQuAD-format JSON ({exc.__class__.__name__}: {exc})", code="dataset_error") from exc
 
 
+def parse_fold(text: str) -> tuple[int, int]:
+    """'K/N' -> (K, N), with 1 <= K <= N (ValueError otherwise)."""
+    try:
+        part, parts = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a fold K/N, e.g. 2/2") from None
+    if not 1 <= part <= parts:
+        raise ValueError(f"fold {text} does not exist; use K/N with 1 <= K <= N")
+    return part, parts
+
+
 def fold(dataset: Dataset, part: int, parts: int) -> Dataset:
     """The questions of every `parts`-th article starting at `part` (1-based): disjoint folds by article,
     so that, e.g., a reader's threshold chosen on fold 1/2 is reported on fold 2/2 of the same file.

@@ -19,6 +19,7 @@ import numpy as np
 from qa import answer_fit, credits
 from qa.reader import Reading, Scored
 from qa.script import to_half_width, to_simplified
+from qa.sentence_relevance import focus
 from qa.text import split_sentences
 from qa.windows import make_windows
 
@@ -42,6 +43,8 @@ class ReaderSettings:
     type_penalty: float = 1.0  # combined-score factor of a passage with no span of the asked form
     # The answer sentence's share of the retrieval evidence (pipeline.blend_evidence), also calibrated.
     sentence_share: float = 0.0
+    # Power of the sentence's relevance when choosing among a passage's spans (sentence_relevance.focus).
+    sentence_focus: float = 0.0
     # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
     fallback_threshold: float | None = None
 
@@ -66,7 +69,8 @@ class ExtractiveReader:
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
                   question_vectors: np.ndarray | None = None,
                   sentences: Scored | None = None) -> list[list[Reading]]:
-        """Read each question's passages; `sentences` is accepted for the Reader protocol and not needed."""
+        """Read each question's passages; `sentences` (their scored sentences) steer the choice among
+        a passage's spans when the settings give them a power (`sentence_focus`)."""
         pairs = [(qi, pi) for qi, texts in enumerate(passages) for pi in range(len(texts))]
         readings = [[Reading(None, None, 0.0) for _ in texts] for texts in passages]
         if not pairs:
@@ -88,7 +92,9 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
-            chosen = answer_fit.choose(text, ranked, wants[q], self.settings.type_ratio, penalty)
+            # `ranked` stays in the reader's order: calibration redoes the choice under other settings.
+            order = focus(ranked, sentences[q][p], self.settings.sentence_focus) if sentences else ranked
+            chosen = answer_fit.choose(text, order, wants[q], self.settings.type_ratio, penalty)
             if chosen is not None:
                 s, e, score = chosen
                 readings[q][p] = Reading((s, e), _sentence(text, s, e), score, ranked)
@@ -100,9 +106,13 @@ class ExtractiveReader:
 
         lengths = windows.lengths()
         order = np.argsort(-lengths, kind="stable")  # similar lengths share a batch: less padding
+        # int8 dynamic quantization scales activations per tensor, i.e. per batch: a window's scores
+        # would depend on which windows (of this question or of others asked with it) share its
+        # batch. One window per call keeps every answer the same however it is asked (~15% slower).
+        size = 1 if self.settings.quantize else self.batch_size
         with torch.inference_mode():
-            for lo in range(0, len(order), self.batch_size):
-                rows = order[lo : lo + self.batch_size]
+            for lo in range(0, len(order), size):
+                rows = order[lo : lo + size]
                 out = self.model(**{k: torch.from_numpy(v) for k, v in windows.batch(rows).items()})
                 starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
                 for i, w in enumerate(rows):
@@ -164,7 +174,7 @@ def record_calibration(folder: str | Path, chosen: dict[str, Any]) -> None:
     """Store a calibration's threshold and retrieval weight (and how they were chosen) in reader.json."""
     path = Path(folder) / CONFIG
     meta = json.loads(path.read_text(encoding="utf-8"))
-    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty", "sentence_share"):
+    for key in ("threshold", "retrieval_weight", "type_ratio", "type_penalty", "sentence_share", "sentence_focus"):
         if key in chosen:
             meta["settings"][key] = chosen[key]
     meta["settings"]["fallback_threshold"] = chosen.get("fallback", {}).get("threshold")

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from qa.datasets import parse_fold
 from qa.extractive_reader import CONFIG, WEIGHTS, ReaderSettings, load_weights
 from qa.script import to_simplified
 from qa.windows import make_windows, token_span
@@ -45,6 +46,9 @@ class TrainingConfig:
     # what the reader meets when retrieval brings the right article but the wrong paragraph.
     cross_negatives: float = 0.0
     init: str | None = None  # a trained reader folder to start from (the same base), instead of a fresh head
+    # Only some articles of a data file ({path: "K/N"}, as qa.datasets.fold): train on one fold of a
+    # set whose other folds calibrate and report, e.g. {"DRCD_test.json": "3/4"} beside 1/4 and 2/2.
+    folds: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,18 +70,23 @@ class Report:
     finished: bool = False
 
 
-def load_examples(paths: list[str], cross_negatives: float = 0.0, seed: int = 0) -> list[Example]:
+def load_examples(paths: list[str], cross_negatives: float = 0.0, seed: int = 0,
+                  folds: dict[str, str] | None = None) -> list[Example]:
     """Answerable SQuAD questions whose first answer is found at its offset (or once in the context).
 
     With cross_negatives > 0, that share of the questions (seeded) is also paired with another
     paragraph of the same article that does not contain the answer text: an Example with
-    start = end = -1, which every window labels [CLS].
+    start = end = -1, which every window labels [CLS]. `folds` keeps only articles K, K+N, ... of
+    a file (1-based, the same articles as `ragqa eval --fold K/N`).
     """
     examples = []
     rng = random.Random(seed)
     for path in paths:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
-        for article in data["data"]:
+        part, parts = parse_fold((folds or {}).get(path, "1/1"))
+        for index, article in enumerate(data["data"]):
+            if index % parts != part - 1:
+                continue
             contexts = [to_simplified(paragraph["context"]) for paragraph in article["paragraphs"]]
             for number, paragraph in enumerate(article["paragraphs"]):
                 context = contexts[number]
@@ -136,7 +145,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     if config.init is not None:
         _load_trained(model, config.init, config.base)
 
-    examples = load_examples(config.data, config.cross_negatives, config.seed)
+    examples = load_examples(config.data, config.cross_negatives, config.seed, config.folds)
     if not examples:
         raise ValueError(f"no answerable question with a locatable answer in {', '.join(config.data)}")
     if config.limit is not None and config.limit < len(examples):

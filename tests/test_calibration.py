@@ -14,6 +14,7 @@ from qa.datasets import fold, load_dataset
 from qa.errors import BadRequest
 from qa.metrics import f1
 from qa.pipeline import blend_evidence, combined_score
+from qa.sentence_relevance import focus
 
 
 def _cases(n: int = 60, seed: int = 0) -> list[Case]:
@@ -139,6 +140,25 @@ def test_the_answer_sentence_joins_the_evidence_when_calibration_finds_it_helps(
     retyped = Case(["31.9亿元"], ["7个"], [0.5], [0.7], "总投资多少？", texts[:1], [[(0, 2, 0.5), (14, 20, 0.4)]],
                    sentences=[[(0, 10, 0.2), (10, 21, 0.9)]]).retyped(0.5, 0.5, 0.8)
     assert retyped.spans == ["31.9亿元"] and retyped.evidence(1.0) == [pytest.approx(0.9)]
+
+
+def test_the_sentence_focus_picks_the_span_in_the_asked_sentence_when_calibration_finds_it_helps() -> None:
+    # One passage, two sums: the reader is surer of the project's 20亿元 than of the total asked for.
+    text = "7个重大项目集中开工，总投资31.9亿元。其中佳荣项目总投资20亿元。"
+    sentences = [[(0, 21, 0.9), (21, 35, 0.3)]]
+    candidates = [[(30, 34, 0.6), (14, 20, 0.3)]]
+    asked = Case(["31.9亿元"], ["20亿元"], [0.6], [0.7], "开工项目总投资多少？", [text], candidates,
+                 starts=[30], sentences=sentences)
+    assert decide(asked.retyped(0.0, 1.0, 0.8, 0.0), 0.8)[0] == "20亿元"
+    assert decide(asked.retyped(0.0, 1.0, 0.8, 1.0), 0.8) == ("31.9亿元", pytest.approx(combined_score(0.3, 0.7, 0.8)))
+    assert focus(candidates[0], sentences[0], 0.0) == candidates[0]
+    assert focus(candidates[0], sentences[0], 1.0) == candidates[0][::-1]  # 0.3 * 0.9 > 0.6 * 0.3, scores kept
+    chosen = choose([asked, Case([], ["别的"], [0.2], [0.3])], weights=(0.8,), focuses=(0.0, 1.0))
+    assert chosen["sentence_focus"] == 1.0 and chosen["chosen"]["em"] == 100.0
+    # Where the reader's own first choice is right, focus costs nothing and is not chosen over 0.
+    right = Case(["20亿元"], ["20亿元"], [0.6], [0.7], "佳荣项目总投资多少？", [text], candidates,
+                 starts=[30], sentences=[[(0, 21, 0.3), (21, 35, 0.9)]])
+    assert choose([right, Case([], ["别的"], [0.2], [0.3])], weights=(0.8,), focuses=(0.0, 1.0))["sentence_focus"] == 0.0
 
 
 def test_blend_evidence() -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from qa.cli import main
+from qa.datasets import fold, load_dataset
 from qa.extractive_reader import WEIGHTS, best_span, load_reader, nbest_spans
 from qa.pipeline import Pipeline
 from qa.reader_training import TrainingConfig, _pool, features, load_examples, train
@@ -96,6 +97,32 @@ def test_cross_negatives_pair_a_question_with_another_paragraph(tokenizer, tmp_p
     kept = [windows.pair[w] for w in pool if cross[w]]
     assert sorted(kept) == sorted({windows.pair[w] for w in np.flatnonzero(cross)})  # one window per paired question
     assert set(np.flatnonzero(starts > 0)) <= set(pool.tolist())
+
+
+def test_a_data_fold_trains_on_the_articles_eval_leaves_for_it(tmp_path: Path) -> None:
+    articles = [{"title": f"a{n}", "paragraphs": [{"context": c, "qas": [
+        {"id": str(n), "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}]}]}
+        for n, (c, q, a) in enumerate(FACTS[:4])]
+    path = tmp_path / "folds.json"
+    path.write_text(json.dumps({"data": articles}, ensure_ascii=False), encoding="utf-8")
+    kept = [e.question for e in load_examples([str(path)], folds={str(path): "2/2"})]
+    evaluated = {e.question for e in fold(load_dataset(path), 2, 2).examples}
+    assert kept == [FACTS[1][1], FACTS[3][1]] and set(kept) == evaluated  # articles 2 and 4, as `eval --fold 2/2`
+    assert len(load_examples([str(path)], folds={str(path): "1/4"})) == 1
+    with pytest.raises(ValueError, match="does not exist"):
+        load_examples([str(path)], folds={str(path): "5/4"})
+
+
+@pytest.mark.parametrize("fold_args,message", [
+    (["elsewhere.json", "1/2"], "is not one of the --data files"),
+    (["DATA", "3/2"], "does not exist"),
+    (["DATA", "half"], "is not a fold K/N"),
+])
+def test_a_bad_data_fold_is_one_line(runner, facts_file: Path, tmp_path: Path, fold_args: list[str], message: str) -> None:
+    fold_args = [str(facts_file) if a == "DATA" else a for a in fold_args]
+    result = runner.invoke(main, ["train-reader", "--data", str(facts_file), "--out", str(tmp_path / "out"),
+                                  "--data-fold", *fold_args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
 def test_token_span_needs_the_whole_answer_in_the_window() -> None:
