@@ -12,6 +12,7 @@ with the two kinds weighted by the share of questions expected to have no answer
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from itertools import product
 from typing import Any, Sequence
 
 import numpy as np
@@ -70,9 +71,9 @@ class Case:
         spans: list[str | None] = []
         scores: list[float] = []
         starts: list[int | None] = []
-        sentences = self.sentences or [[] for _ in self.texts]
+        sentences = self.sentences or [[] for _ in self.texts]  # none: every span weighs alike, the reader's order stays
         for text, cands, scored in zip(self.texts, self.candidates, sentences):
-            chosen = answer_fit.choose(text, focus(cands, scored, power) if scored else cands, want, ratio, penalty)
+            chosen = answer_fit.choose(text, focus(cands, scored, power), want, ratio, penalty)
             spans.append(None if chosen is None else text[chosen[0] : chosen[1]])
             scores.append(0.0 if chosen is None else chosen[2])
             starts.append(None if chosen is None else chosen[0])
@@ -182,17 +183,15 @@ def choose(cases: Sequence[Case], weights: Sequence[float] = WEIGHTS, no_answer_
     if no_answer_share is not None and not (any(c.answers for c in cases) and any(not c.answers for c in cases)):
         raise ValueError("calibrating needs questions with an answer in the passages and without one")
     best: dict[str, Any] | None = None
-    for power in focuses:
-        for ratio, penalty in typings:
-            for weight in weights:
-                retyped = [c.retyped(ratio, penalty, weight, power) for c in cases]
-                for share in shares if weight > 0 else (0.0,):  # without retrieval weight there is no evidence to blend
-                    points = curve(retyped, weight, no_answer_share, share)
-                    top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
-                    if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
-                        best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
-                                "sentence_share": share, "sentence_focus": power, "threshold": top.threshold,
-                                "chosen": asdict(top), "curve": [asdict(p) for p in points]}
+    for power, (ratio, penalty), weight in product(focuses, typings, weights):
+        retyped = [c.retyped(ratio, penalty, weight, power) for c in cases]
+        for share in shares if weight > 0 else (0.0,):  # without retrieval weight there is no evidence to blend
+            points = curve(retyped, weight, no_answer_share, share)
+            top = max(points, key=lambda p: (p.overall_f1, -p.threshold))
+            if best is None or top.overall_f1 > best["chosen"]["overall_f1"]:
+                best = {"retrieval_weight": weight, "type_ratio": ratio, "type_penalty": penalty,
+                        "sentence_share": share, "sentence_focus": power, "threshold": top.threshold,
+                        "chosen": asdict(top), "curve": [asdict(p) for p in points]}
     assert best is not None
     best["cases"] = {"answerable": sum(bool(c.answers) for c in cases), "without_answer": sum(not c.answers for c in cases)}
     best["no_answer_share"] = no_answer_share
