@@ -61,6 +61,12 @@ def parse_fold(text: str) -> tuple[int, int]:
     return part, parts
 
 
+def in_fold(article: int, part: int, parts: int) -> bool:
+    """Whether the article at this 0-based index is in fold `part`/`parts`: the one rule that
+    `eval --fold` and `train-reader --data-fold` share, so their folds never overlap."""
+    return article % parts == part - 1
+
+
 def fold(dataset: Dataset, part: int, parts: int) -> Dataset:
     """The questions of every `parts`-th article starting at `part` (1-based): disjoint folds by article,
     so that, e.g., a reader's threshold chosen on fold 1/2 is reported on fold 2/2 of the same file.
@@ -69,7 +75,7 @@ def fold(dataset: Dataset, part: int, parts: int) -> Dataset:
     if not 1 <= part <= parts:
         raise BadRequest(f"fold {part}/{parts} does not exist; use K/N with 1 <= K <= N", code="invalid_setting")
     keep = [ex for i, ex in enumerate(dataset.examples)
-            if (ex.article if ex.article is not None else i) % parts == part - 1]
+            if in_fold(ex.article if ex.article is not None else i, part, parts)]
     return Dataset(f"{dataset.name}[{part}/{parts}]", keep, dataset.articles)
 
 

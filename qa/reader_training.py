@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from qa.datasets import parse_fold
+from qa.datasets import in_fold, parse_fold
 from qa.extractive_reader import CONFIG, WEIGHTS, ReaderSettings, load_weights
 from qa.script import to_simplified
 from qa.windows import make_windows, token_span
@@ -85,7 +85,7 @@ def load_examples(paths: list[str], cross_negatives: float = 0.0, seed: int = 0,
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
         part, parts = parse_fold((folds or {}).get(path, "1/1"))
         for index, article in enumerate(data["data"]):
-            if index % parts != part - 1:
+            if not in_fold(index, part, parts):
                 continue
             contexts = [to_simplified(paragraph["context"]) for paragraph in article["paragraphs"]]
             for number, paragraph in enumerate(article["paragraphs"]):
