@@ -29,11 +29,11 @@ import time
 from pathlib import Path
 
 from load import ask
-from server import get_json, running_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings import index as dense_index  # noqa: E402
 from embeddings import versions  # noqa: E402
+from web.server_process import get_json, running_server  # noqa: E402
 
 QUESTION = "福建三峡海上风电国际产业园占地多少亩？"
 

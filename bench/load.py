@@ -158,7 +158,7 @@ def main() -> None:
     if args.url:
         print(json.dumps(hammer(args.url, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary(), ensure_ascii=False, indent=2))
         return
-    from server import get_json, running_server
+    from web.server_process import get_json, running_server
 
     with tempfile.TemporaryDirectory() as tmp, running_server(
             args.index, Path(tmp) / "server.log", "--workers", str(args.workers), *args.serve_args.split()) as base:

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from load import hammer
-from server import get_json, running_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from embeddings import versions  # noqa: E402
+from web.server_process import get_json, running_server  # noqa: E402
 
 
 def main() -> None:

@@ -173,7 +173,7 @@ def choose(passage: str, spans: Sequence[tuple[int, int, float]], want: Expected
 
 def reader_penalty(penalty: float, retrieval_weight: float) -> float:
     """The factor on the reader's score that puts `penalty` on the combined score
-    reader^(1-w) · evidence^w (qa.pipeline.combined_score): a passage without the asked form is
+    reader^(1-w) · evidence^w (qa.answering.combined_score): a passage without the asked form is
     marked down as much whatever the weight, instead of the weight's exponent muting it."""
     if retrieval_weight >= 1.0:
         return 0.0 if penalty < 1.0 else 1.0

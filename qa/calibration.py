@@ -18,9 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from qa import answer_fit
+from qa.answering import blend_evidence, combined_score
 from qa.datasets import Example
 from qa.metrics import contains_answer, exact_match, f1
-from qa.pipeline import Pipeline, blend_evidence, combined_score
+from qa.pipeline import Pipeline
 from qa.sentence_relevance import at, focus
 from qa.reader import Reader
 
@@ -28,7 +29,7 @@ WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EXTRA = 5  # passages retrieved beyond top_k, to fill the list when the gold ones are removed
 # (type_ratio, type_penalty) pairs of the answer-type choice (qa.answer_fit.choose); (0, 1) leaves scores alone.
 TYPINGS = tuple((r, p) for r in (0.0, 0.05, 0.2) for p in (1.0, 0.8, 0.6, 0.4, 0.2))
-# Shares of the answer sentence's relevance in the retrieval evidence (pipeline.blend_evidence).
+# Shares of the answer sentence's relevance in the retrieval evidence (answering.blend_evidence).
 SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 # Powers of the sentence's relevance in the choice among a passage's spans (sentence_relevance.focus).
 FOCUSES = (0.0, 1.0, 2.0, 4.0)

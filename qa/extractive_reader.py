@@ -41,7 +41,7 @@ class ReaderSettings:
     # The answer-type choice over the n-best (qa.answer_fit.choose), also chosen by calibration:
     type_ratio: float = 0.0  # a typed runner-up must score at least this share of the passage's best span
     type_penalty: float = 1.0  # combined-score factor of a passage with no span of the asked form
-    # The answer sentence's share of the retrieval evidence (pipeline.blend_evidence), also calibrated.
+    # The answer sentence's share of the retrieval evidence (answering.blend_evidence), also calibrated.
     sentence_share: float = 0.0
     # Power of the sentence's relevance when choosing among a passage's spans (sentence_relevance.focus).
     sentence_focus: float = 0.0

@@ -16,11 +16,12 @@ from embeddings import index as dense_index
 from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
 from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
 from qa import cosine_scale, sentence_vectors
+from qa.answering import Answer, Answerer
 from qa.passages import Passage
-from qa.reader import HeuristicReader, Reader, Reading
+from qa.reader import HeuristicReader, Reader
 from qa.reader_router import Policy, ScriptRouter
 from qa.retrieve import BM25_DIR, Hit, Retriever, load_bm25
-from qa.sentence_relevance import SentenceRelevance, at
+from qa.sentence_relevance import SentenceRelevance
 from qa.spans import Highlight, passage_highlights
 from qa.text import query_terms
 
@@ -36,15 +37,6 @@ ANSWER_THRESHOLD = 0.39
 # The reader trained and calibrated for this project (models/README.md); RAGQA_READER overrides it.
 DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader-m3e-small"
 HEURISTIC = "heuristic"
-
-
-@dataclass
-class Answer:
-    text: str
-    passage_id: str
-    start: int
-    end: int
-    score: float
 
 
 @dataclass
@@ -81,27 +73,6 @@ class Result:
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
         }
-
-
-def combined_score(reader: float, retrieval: float, weight: float) -> float:
-    """reader^(1-w) * retrieval^w: a geometric blend of the reader's confidence and how close the
-    passage is to the question (`Pipeline.evidence`), so a plausible span in a passage far from the
-    question neither beats one in a close passage nor clears the no-answer threshold as easily.
-    w = 0 is the reader alone.
-    """
-    if weight <= 0:
-        return reader
-    return float(max(reader, 0.0) ** (1 - weight) * max(retrieval, 0.0) ** weight)
-
-
-def blend_evidence(passage: float, sentence: float, share: float) -> float:
-    """passage^(1-s) * sentence^s: how close the passage is to the question, and how close the
-    sentence holding the answer is (`SentenceRelevance`). A reader's span probabilities are
-    normalised within each passage, so they cannot say which of two passages' sure spans was
-    asked for; the answer sentence can. s = 0 is the passage alone."""
-    if share <= 0:
-        return passage
-    return float(max(passage, 0.0) ** (1 - share) * max(sentence, 0.0) ** share)
 
 
 def check_question(question: Any) -> str:
@@ -285,97 +256,19 @@ class Pipeline:
         # weighed by its sentence's score, and passages whose best sentence is too far are not read.
         sentences = [self.sentence_scores(q, v, ts) for q, v, ts in zip(questions, vectors, texts)] if self.relevance else None
         policies = [self.policy(q) for q in questions]
-        readings = self._read(questions, texts, vectors, sentences, hits, policies)
-        decided = [self._decide(q, hs, rs, p, sentences[i] if sentences else None)
-                   for i, (q, hs, rs, p) in enumerate(zip(questions, hits, readings, policies))]
-        self._fall_back(questions, texts, vectors, sentences, hits, policies, readings, decided)
+        decisions = Answerer(self.reader, self.passages, self.evidence).answer_many(
+            questions, texts, vectors, sentences, hits, policies)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
-        for question, hs, rs, (answers, best) in zip(questions, hits, readings, decided):
+        for question, hs, decision in zip(questions, hits, decisions):
             terms = query_terms(question)
             rows = [PassageResult(self.passages[h.row], h.score,
-                                  passage_highlights(self.passages[h.row].text, answer, r.sentence, terms))
-                    for h, r, answer in zip(hs, rs, answers)]
-            results.append(Result(question, best, rows, took_ms, self.version))
+                                  passage_highlights(self.passages[h.row].text, span, r.sentence, terms))
+                    for h, r, span in zip(hs, decision.readings, decision.spans)]
+            results.append(Result(question, decision.answer, rows, took_ms, self.version))
         return results
-
-    def _read(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
-              sentences: list[list[list[tuple[int, int, float]]]] | None, hits: list[list[Hit]],
-              policies: list[Policy]) -> list[list[Reading]]:
-        """The reader's readings of every passage, except those no span could answer from: a span
-        scores at most 1, so a passage whose evidence keeps even that under the threshold is not read
-        (the reader is the costly step; the decision is the same as reading it)."""
-        keep = [[self._could_answer(q, h, ss, p) for h, ss in zip(hs, sentences[i] if sentences else [None] * len(hs))]
-                for i, (q, hs, p) in enumerate(zip(questions, hits, policies))]
-        found = self.reader.read_many(
-            questions, [[t for t, k in zip(ts, ks) if k] for ts, ks in zip(texts, keep)], vectors,
-            None if sentences is None else [[s for s, k in zip(ss, ks) if k] for ss, ks in zip(sentences, keep)])
-        readings = []
-        for i, (ks, got) in enumerate(zip(keep, found)):
-            rest = iter(got)
-            # An unread passage still shows the sentence closest to the question.
-            readings.append([next(rest) if k else Reading(None, _best_sentence(sentences[i][p]) if sentences else None, 0.0)
-                             for p, k in enumerate(ks)])
-        return readings
-
-    def _could_answer(self, question: str, hit: Hit, sentences: list[tuple[int, int, float]] | None,
-                      policy: Policy) -> bool:
-        """Whether the best span a reader could find in this passage (score 1, in its best sentence)
-        would clear the policy's threshold."""
-        if policy.retrieval_weight <= 0 or policy.threshold <= 0:
-            return True
-        best = max((v for _, _, v in sentences), default=None) if sentences else None
-        return combined_score(1.0, self._evidence(hit, question, best, policy), policy.retrieval_weight) >= policy.threshold
-
-    def _evidence(self, hit: Hit, question: str, sentence: float | None, policy: Policy) -> float:
-        """The passage's evidence, blended with its answer sentence's relevance when the policy weighs it."""
-        passage = self.evidence(hit, question)
-        return passage if sentence is None else blend_evidence(passage, sentence, policy.sentence_share)
 
     def sentence_scores(self, question: str, vector: Any, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
         """Each passage's sentences scored against the question (`SentenceRelevance.score`)."""
         assert self.relevance is not None, "sentence scores need the pipeline's SentenceRelevance"
         return self.relevance.score(question, vector, texts)
-
-    def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading], policy: Policy,
-                sentences: Sequence[list[tuple[int, int, float]]] | None = None,
-                ) -> tuple[list[tuple[int, int] | None], Answer | None]:
-        """Each passage's answer span (None under the threshold, so it is not painted) and the best answer."""
-        answers: list[tuple[int, int] | None] = []
-        best: Answer | None = None
-        for i, (hit, reading) in enumerate(zip(hits, readings)):
-            passage = self.passages[hit.row]
-            weight = policy.retrieval_weight
-            valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-            sentence = at(sentences[i], reading.answer[0]) if sentences and valid and reading.answer is not None else None
-            score = combined_score(reading.score, self._evidence(hit, question, sentence, policy), weight) if weight else reading.score
-            answer = reading.answer if valid and score >= policy.threshold else None
-            answers.append(answer)
-            if answer and (best is None or score > best.score):
-                s, e = answer
-                best = Answer(passage.text[s:e], passage.id, s, e, score)
-        return answers, best
-
-    def _fall_back(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
-                   sentences: list[list[list[tuple[int, int, float]]]] | None, hits: list[list[Hit]],
-                   policies: list[Policy], readings: list[list[Reading]],
-                   decided: list[tuple[list[tuple[int, int] | None], Answer | None]]) -> None:
-        """Where the trained reader abstained and its policy has a fallback, let the fallback reader
-        answer the same passages under its calibrated threshold (in place)."""
-        rows = [i for i, (p, (_, best)) in enumerate(zip(policies, decided)) if best is None and p.fallback is not None]
-        reader = getattr(self.reader, "fallback", None)
-        if not rows or reader is None:
-            return
-        found = reader.read_many([questions[i] for i in rows], [texts[i] for i in rows], vectors[rows],
-                                 None if sentences is None else [sentences[i] for i in rows])
-        for i, other in zip(rows, found):
-            answers, best = self._decide(questions[i], hits[i], other, Policy(float(policies[i].fallback or 0.0)))
-            if best is not None:
-                decided[i], readings[i] = (answers, best), other
-
-
-def _best_sentence(scored: list[tuple[int, int, float]]) -> tuple[int, int] | None:
-    if not scored:
-        return None
-    s, e, _ = max(scored, key=lambda x: x[2])
-    return s, e

@@ -27,7 +27,7 @@ class Policy:
     # When the reader abstains, the fallback reader's answer is taken if it scores at least this
     # (its own scale; chosen from labels by `ragqa calibrate-reader`); None: no fallback.
     fallback: float | None = None
-    # Exponent of the answer sentence's relevance in the retrieval evidence (`pipeline.blend_evidence`).
+    # Exponent of the answer sentence's relevance in the retrieval evidence (`answering.blend_evidence`).
     sentence_share: float = 0.0
 
 

@@ -49,6 +49,9 @@ class TrainingConfig:
     # Only some articles of a data file ({path: "K/N"}, as qa.datasets.fold): train on one fold of a
     # set whose other folds calibrate and report, e.g. {"DRCD_test.json": "3/4"} beside 1/4 and 2/2.
     folds: dict[str, str] = field(default_factory=dict)
+    # A reading setting written to reader.json, not part of what is trained: int8 dynamic
+    # quantization when reading (calibrate-reader then chooses thresholds on int8 scores).
+    quantize: bool = False
 
 
 @dataclass
@@ -192,7 +195,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
                      f"{time.perf_counter() - started:.0f} s")
     report = Report(len(examples), len(windows), step, total, time.perf_counter() - started, losses, step >= total)
     if report.finished:
-        save_reader(model, out, ReaderSettings(config.base, config.max_length, config.stride), config, report)
+        save_reader(model, out, _settings(config), config, report)
     return report
 
 
@@ -221,7 +224,7 @@ def export_checkpoint(config: TrainingConfig) -> Report:
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     model.load_state_dict(state["model"], strict=False)
     report = Report(0, 0, state["step"], state["step"], 0.0, state["losses"], finished=False)
-    save_reader(model, out, ReaderSettings(config.base, config.max_length, config.stride), config, report)
+    save_reader(model, out, _settings(config), config, report)
     return report
 
 
@@ -267,9 +270,14 @@ def _load_trained(model: Any, folder: str, base: str) -> None:
     load_weights(model, folder, base)
 
 
+def _settings(config: TrainingConfig) -> ReaderSettings:
+    """How the trained reader reads, before calibration chooses the rest."""
+    return ReaderSettings(config.base, config.max_length, config.stride, quantize=config.quantize)
+
+
 def _identity(config: TrainingConfig) -> dict[str, Any]:
-    """The settings that make a run what it is (how often it saves or where it pauses does not)."""
-    return {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "max_steps")}
+    """The settings that make a run what it is (how often it saves, where it pauses or how it will read do not)."""
+    return {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "max_steps", "quantize")}
 
 
 def _order(n: int, needed: int, seed: int) -> np.ndarray:

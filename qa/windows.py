@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.token_offsets import passage_offsets
+
 MAX_QUESTION_TOKENS = 64  # a longer question is cut: its opening says what is asked
 
 
@@ -45,14 +47,24 @@ def make_windows(tokenizer: Any, questions: Sequence[str], passages: Sequence[st
         list(questions), list(passages), truncation="only_second", max_length=max_length, stride=stride,
         return_overflowing_tokens=True, return_offsets_mapping=True, padding="max_length",
     )
-    offsets: list[list[tuple[int, int] | None]] = []
+    pairs = [int(p) for p in enc["overflow_to_sample_mapping"]]
+    rows: list[list[int]] = []  # per window, the positions of its passage tokens
+    claimed = []
     for w, spans in enumerate(enc["offset_mapping"]):
         sequence = enc.sequence_ids(w)
-        offsets.append([(int(a), int(b)) if sequence[t] == 1 and b > a else None for t, (a, b) in enumerate(spans)])
+        rows.append([t for t in range(len(spans)) if sequence[t] == 1])
+        claimed.append((pairs[w], [int(enc["input_ids"][w][t]) for t in rows[w]],
+                        [(int(spans[t][0]), int(spans[t][1])) if spans[t][1] > spans[t][0] else None for t in rows[w]]))
+    offsets: list[list[tuple[int, int] | None]] = []
+    for w, found in enumerate(passage_offsets(tokenizer, passages, claimed, stride)):
+        row: list[tuple[int, int] | None] = [None] * len(enc["input_ids"][w])
+        for t, span in zip(rows[w], found):
+            row[t] = span
+        offsets.append(row)
     types = enc.get("token_type_ids") or [[0] * max_length for _ in offsets]
     return Windows(
         np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64),
-        np.asarray(types, dtype=np.int64), offsets, [int(p) for p in enc["overflow_to_sample_mapping"]],
+        np.asarray(types, dtype=np.int64), offsets, pairs,
     )
 
 

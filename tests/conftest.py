@@ -7,13 +7,8 @@ every format and both scripts go through the same build the product uses.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +20,7 @@ from embeddings.encoder import DEFAULT_MODEL, load_encoder
 from qa.indexer import build_index
 from qa.pipeline import Pipeline
 from web import create_app
+from web.server_process import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "keji-ribao-2024-08-high-tech-parks.txt"
@@ -136,12 +132,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def http_json(url: str, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, dict]:
     req = urllib.request.Request(url, data=body, headers={"Content-Type": content_type} if body is not None else {})
     try:
@@ -157,46 +147,15 @@ def server_feedback_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"
 
 
-@pytest.fixture(scope="session")
-def server(index_dir: Path, server_feedback_db: Path, tmp_path_factory: pytest.TempPathFactory):
-    """`ragqa serve` as a real process on a free loopback port; yields its base URL."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    log = open(log_path, "wb")  # a file, not a pipe: an unread pipe would fill and block the server
-    ragqa = shutil.which("ragqa", path=str(Path(sys.executable).parent)) or "ragqa"
-    proc = subprocess.Popen(
-        [ragqa, "serve", "--index", str(index_dir), "--port", str(port), "--workers", "2"],
-        stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "RAGQA_FEEDBACK_DB": str(server_feedback_db)},
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:  # whatever goes wrong while waiting, the server process group does not outlive the tests
-        _wait_until_ready(proc, base, log_path)
-        yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
 # Two workers each load the model; on a busy CI machine that alone can take minutes.
 READY_SECONDS = 600
 
 
-def _wait_until_ready(proc: subprocess.Popen, base: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            status, _ = http_json(base + "/readyz")
-            if status == 200:
-                return
-        except (OSError, json.JSONDecodeError):  # refused, reset, or a slow answer while workers load the model
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"server did not become ready in {READY_SECONDS} s: {log_path.read_text(errors='replace')[-3000:]}")
+@pytest.fixture(scope="session")
+def server(index_dir: Path, server_feedback_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`ragqa serve` as a real process on a free loopback port; yields its base URL."""
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    ragqa = shutil.which("ragqa", path=str(Path(sys.executable).parent)) or "ragqa"  # the command users run
+    with running_server(index_dir, log_path, "--workers", "2", launcher=[ragqa],
+                        env={"RAGQA_FEEDBACK_DB": str(server_feedback_db)}, ready_within=READY_SECONDS) as base:
+        yield base

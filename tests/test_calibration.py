@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from qa.answering import blend_evidence, combined_score
 from qa.calibration import Case, choose, choose_fallback, curve, decide
 from qa.datasets import fold, load_dataset
 from qa.errors import BadRequest
 from qa.metrics import f1
-from qa.pipeline import blend_evidence, combined_score
 from qa.sentence_relevance import focus
 
 

@@ -35,6 +35,13 @@ def tokenizer(m3e_encoder):
     return m3e_encoder.model.tokenizer
 
 
+@pytest.fixture(scope="module", params=["m3e-small", "multilingual-e5-small"])
+def any_tokenizer(request):
+    """Both bases a reader can be trained over; e5's own offset mapping drifts (qa.token_offsets)."""
+    encoder = request.getfixturevalue("m3e_encoder" if request.param == "m3e-small" else "encoder")
+    return encoder.model.tokenizer
+
+
 @pytest.fixture(scope="module")
 def facts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("train") / "facts.json"
@@ -44,18 +51,37 @@ def facts_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_window_offsets_are_exact_code_points(tokenizer) -> None:
+def test_window_offsets_are_exact_code_points(any_tokenizer) -> None:
+    tokenizer = any_tokenizer
     contexts = [c for c, _, _ in FACTS]
-    windows = make_windows(tokenizer, [q for _, q, _ in FACTS], contexts, max_length=48, stride=16)
+    windows = make_windows(tokenizer, [q for _, q, _ in FACTS], contexts, max_length=32, stride=8)
     assert len(windows) > len(FACTS)  # long contexts overflow into several windows
+    normalize = tokenizer.backend_tokenizer.normalizer.normalize_str
     for w in range(len(windows)):
         context = contexts[windows.pair[w]]
         spans = [s for s in windows.offsets[w] if s is not None]
         assert spans and all(0 <= a < b <= len(context) for a, b in spans)
         assert spans == sorted(spans)
+        # Each token's span holds that token's own characters (臺 and ｆｕｌｌ as the tokenizer folds them).
+        for token_id, span in zip(windows.input_ids[w], windows.offsets[w]):
+            if span is not None and token_id != tokenizer.unk_token_id:
+                piece = tokenizer.convert_ids_to_tokens(int(token_id)).replace("▁", "").removeprefix("##")
+                assert "".join(normalize(context[span[0] : span[1]]).split()) == piece, (context, span, piece)
 
 
-def test_answer_labels_point_at_the_answer(tokenizer, facts_file: Path) -> None:
+def test_offsets_the_tokenizer_gets_right_are_kept(tokenizer) -> None:
+    contexts = [c for c, _, _ in FACTS]
+    windows = make_windows(tokenizer, [q for _, q, _ in FACTS], contexts, max_length=48, stride=16)
+    enc = tokenizer([q for _, q, _ in FACTS], contexts, truncation="only_second", max_length=48, stride=16,
+                    return_overflowing_tokens=True, return_offsets_mapping=True)
+    for w in range(len(windows)):
+        sequence = enc.sequence_ids(w)
+        own = [tuple(span) if sequence[t] == 1 and span[1] > span[0] else None for t, span in enumerate(enc["offset_mapping"][w])]
+        assert windows.offsets[w][: len(own)] == own
+
+
+def test_answer_labels_point_at_the_answer(any_tokenizer, facts_file: Path) -> None:
+    tokenizer = any_tokenizer
     examples = load_examples([str(facts_file)])
     assert [e.context[e.start : e.end] for e in examples][:3] == ["1000亩", "19家", "和黄医药"]
     assert examples[4].context[examples[4].start : examples[4].end] == "台北盆地"  # folded to Simplified, same offsets
@@ -173,6 +199,12 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     assert exported.exit_code == 0 and "step 20" in exported.output, exported.output
     meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
     assert meta["run"] == {**meta["run"], "steps": 20, "finished": False}
+    assert meta["settings"]["quantize"] is False
+    # How the reader will read is no part of the run: the same checkpoint, written to read int8.
+    quantized = runner.invoke(main, args + ["--export-checkpoint", "--quantize"])
+    assert quantized.exit_code == 0, quantized.output
+    meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
+    assert meta["settings"]["quantize"] is True and meta["training"]["quantize"] is True
     assert load_reader(out).read_many(["产业园占地多少亩？"], [[FACTS[0][0]]])[0][0].score >= 0
     second = runner.invoke(main, args)
     assert second.exit_code == 0, second.output

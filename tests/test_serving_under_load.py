@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from embeddings import versions
+from web.server_process import get_json, running_server
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -30,7 +31,6 @@ def _bench(name: str):  # bench/ is scripts, not a package: load the module by p
 
 
 load = _bench("load")
-server = _bench("server")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def live_root(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def base(live_root: Path, tmp_path_factory: pytest.TempPathFactory):
     """Two workers with a queue wait long enough that a few clients are never turned away."""
     log = tmp_path_factory.mktemp("serve-log") / "server.log"
-    with server.running_server(live_root, log, "--workers", "2", "--queue-wait", "60",
+    with running_server(live_root, log, "--workers", "2", "--queue-wait", "60",
                                "--reload-interval", "0.5") as url:
         yield url
 
@@ -56,7 +56,7 @@ def tight(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     The queue wait is long, so every 429 comes from the full queue, not from waiting out the time.
     """
     log = tmp_path_factory.mktemp("tight-log") / "server.log"
-    with server.running_server(index_dir, log, "--workers", "1", "--threads", "8", "--queue-depth", "1",
+    with running_server(index_dir, log, "--workers", "1", "--threads", "8", "--queue-depth", "1",
                                "--queue-wait", "30") as url:
         yield url
 
@@ -89,7 +89,7 @@ def test_overload_is_answered_429_with_retry_after_never_5xx(tight: str) -> None
     # Turned away at once, not after the 30 s wait, and the few that get in wait for at most one question.
     assert summary["p95_429_ms"] < 10_000 and summary["p95_ms"] < 10_000, summary
     assert summary["healthz"]["probes"] > 0 and summary["healthz"]["ok"] == summary["healthz"]["probes"], summary
-    assert server.get_json(base + "/readyz")[0] == 200  # no worker hung
+    assert get_json(base + "/readyz")[0] == 200  # no worker hung
     assert load.ask(base, "福建三峡海上风电国际产业园占地多少亩？").status == 200
 
 
@@ -117,6 +117,6 @@ def test_a_new_version_reaches_every_worker_without_a_failed_request(base: str, 
     after = [v for t, v, _ in seen if timeline["new"] + 5 < t < timeline["bad"]]  # every worker switched within 5 s
     assert after and set(after) == {new}, report.summary()
     assert bad not in {v for _, v, _ in seen}  # the corrupt version never answered
-    status, ready = server.get_json(base + "/readyz")
+    status, ready = get_json(base + "/readyz")
     assert status == 200 and ready["index_version"] == new
 
