@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from qa import answer_fit, credits
+from qa.answer_edges import Edges
 from qa.reader import Reading, Scored
 from qa.script import to_half_width, to_simplified
 from qa.sentence_relevance import focus
@@ -85,6 +86,7 @@ class ExtractiveReader:
             for s, e, prob in nbest_spans(starts, ends, windows.offsets[w][: len(starts)], NBEST):
                 spans[(s, e)] = max(prob, spans.get((s, e), 0.0))  # a span seen by two overlapping windows
         wants = [answer_fit.expected(q) for q in questions]
+        edges = [Edges(q) for q in questions]
         credited = [credits.asks_credit(q) for q in questions]
         penalty = answer_fit.reader_penalty(self.settings.type_penalty, self.settings.retrieval_weight)
         for pair, spans in enumerate(found):
@@ -92,6 +94,7 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
+            ranked = edges[q].apply(text, ranked)  # the question's wording fixes where spans start and end
             # `ranked` stays in the reader's order: calibration redoes the choice under other settings.
             order = focus(ranked, sentences[q][p], self.settings.sentence_focus) if sentences else ranked
             chosen = answer_fit.choose(text, order, wants[q], self.settings.type_ratio, penalty)

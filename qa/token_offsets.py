@@ -7,8 +7,10 @@ deletes a marker before every non-ASCII character, and `tokenizers` loses count 
 offsets drift by one or two characters per marker (郑州 reported as 郑). The token ids are right;
 only the offsets are not. So a tokenizer's offsets are checked once against the tokens they claim
 to cover, and where they do not hold them, every passage's offsets are found again by walking the
-tokens' own strings along the text as the tokenizer normalizes it (one character at a time, which
-is how that table maps).
+tokens' own strings along the text as the tokenizer normalizes it, one character at a time (which
+is how that table maps; a normalizer that joins characters, such as NFC, would not be followed),
+with each <unk> one character (e5_tokenizer gives every unknown character its own). Where the
+tokens cannot be walked so, the tokenizer's own offsets are kept.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any, Sequence
 from weakref import WeakKeyDictionary
 
 Span = tuple[int, int]
-_MARKS = ("▁", "##")  # SentencePiece's word-start mark, WordPiece's continuation mark
 
 
 class Alignment:
@@ -114,13 +115,16 @@ def _trusted(tokenizer: Any) -> bool:
     if tokenizer not in _VERDICTS:
         enc = tokenizer(_PROBE, add_special_tokens=False, return_offsets_mapping=True)
         spans = [(int(a), int(b)) if b > a else None for a, b in enc["offset_mapping"]]
-        _VERDICTS[tokenizer] = Alignment(tokenizer, _PROBE, _normalizer(tokenizer)).agrees(_PROBE, enc["input_ids"], spans)
+        alignment = Alignment(tokenizer, _PROBE, _normalizer(tokenizer))
+        # Trusted too when its tokens do not spell the text (byte-level BPE's Ġ, an <unk> for a
+        # whole word): finding offsets again would fail on every passage, to the same result.
+        _VERDICTS[tokenizer] = (alignment.agrees(_PROBE, enc["input_ids"], spans)
+                                or alignment.spans(enc["input_ids"]) is None)
     return _VERDICTS[tokenizer]
 
 
 def _piece(token: str) -> str:
-    for mark in _MARKS:
-        token = token.replace(mark, "") if mark == "▁" else token.removeprefix(mark)
+    token = token.replace("▁", "").removeprefix("##")  # SentencePiece's word start, WordPiece's continuation
     return "".join(c for c in token if not c.isspace())
 
 

@@ -61,7 +61,7 @@ def test_held_out_seed_questions_get_the_exact_fact(shipped: Pipeline) -> None:
 
 def test_regression_set_with_the_trained_reader(shipped: Pipeline) -> None:
     summary = ev.summarize(ev.run(shipped, [load_dataset(DATA / "seed_labels.jsonl")], top_k=5, progress=False))
-    assert summary["recall@5"] >= 0.95 and summary["em"] >= 79  # 19 of 24 or more
+    assert summary["recall@5"] >= 0.95 and summary["em"] >= 91  # 22 of 24 or more (23 measured, docs/quality.md)
     assert summary["abstention_accuracy"] >= 0.9
 
 
@@ -82,6 +82,24 @@ def test_counts_and_sums_come_in_the_form_asked(shipped: Pipeline, question: str
     assert result.answer is not None and result.answer.text == answer
     passage = next(r.passage for r in result.passages if r.passage.id == result.answer.passage_id)
     assert passage.text[result.answer.start : result.answer.end] == answer  # offsets exact after unit completion
+
+
+# Span edges from the question's wording (qa.answer_edges): three from the regression set (小鹏's
+# supplier was cut to 江苏, 科露平 came with the question's own words, 复星凯特 ran on past 的),
+# two new phrasings of the same kinds. The page's list sentence (three companies' first drugs in a
+# row) is still misread by the reader itself when asked the other way round (docs/quality.md).
+@pytest.mark.parametrize("question,answer", [
+    ("小鹏汽车一级供应商是哪家公司？", "江苏博俊工业科技股份有限公司"),
+    ("科州制药的1类创新药叫什么？", "科露平"),
+    ("阿基仑赛注射液是哪家公司的产品？", "复星凯特"),
+    ("小鹏汽车的一级供应商叫什么公司？", "江苏博俊工业科技股份有限公司"),
+    ("科露平是哪家公司的1类创新药？", "科州制药"),
+])
+def test_the_answer_starts_and_ends_where_the_question_says(shipped: Pipeline, question: str, answer: str) -> None:
+    result = shipped.ask(question)
+    assert result.answer is not None and result.answer.text == answer
+    passage = next(r.passage for r in result.passages if r.passage.id == result.answer.passage_id)
+    assert passage.text[result.answer.start : result.answer.end] == answer
 
 
 def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeline) -> None:
