@@ -22,7 +22,7 @@ import re
 from typing import Sequence
 
 from qa.answer_types import _pos
-from qa.script import to_half_width, to_simplified
+from qa.script import fold
 
 Candidate = tuple[int, int, float]
 
@@ -41,12 +41,13 @@ class Edges:
     """The edge rules for one question; `apply` moves its candidate spans in one passage."""
 
     def __init__(self, question: str) -> None:
-        self.question = _fold(question)
+        self.question = fold(question)
         self.possessor, self.head = _asked(_pos(self.question))
 
-    def apply(self, passage: str, spans: Sequence[Candidate]) -> list[Candidate]:
-        """The candidates with their edges moved, best first; two that meet keep the higher score."""
-        text = _fold(passage)
+    def apply(self, text: str, spans: Sequence[Candidate]) -> list[Candidate]:
+        """The candidates with their edges moved, best first; two that meet keep the higher score.
+
+        `text` is the passage as the reader read it, folded like the question (`qa.script.fold`)."""
         moved: dict[tuple[int, int], float] = {}
         for s, e, score in spans:
             s, e = self._edges(text, s, e)
@@ -107,7 +108,3 @@ def _asked(tokens: Sequence[tuple[str, str]]) -> tuple[bool, str]:
 def _balanced(text: str) -> bool:
     """No bracket or quote left open: a 的 inside 《失落的故事集》 is part of the name."""
     return sum(text.count(c) for c in _OPEN) <= sum(text.count(c) for c in _CLOSE)
-
-
-def _fold(text: str) -> str:
-    return to_simplified(to_half_width(text))

@@ -19,7 +19,7 @@ import numpy as np
 from qa import answer_fit, credits
 from qa.answer_edges import Edges
 from qa.reader import Reading, Scored
-from qa.script import to_half_width, to_simplified
+from qa.script import fold
 from qa.sentence_relevance import focus
 from qa.text import split_sentences
 from qa.windows import make_windows
@@ -77,8 +77,8 @@ class ExtractiveReader:
         if not pairs:
             return readings
         # Training folded Traditional Chinese to Simplified; both folds keep every offset.
-        folded = [_fold(passages[q][p]) for q, p in pairs]
-        windows = make_windows(self.tokenizer, [_fold(questions[q]) for q, _ in pairs], folded,
+        folded = [fold(passages[q][p]) for q, p in pairs]
+        windows = make_windows(self.tokenizer, [fold(questions[q]) for q, _ in pairs], folded,
                                self.settings.max_length, self.settings.stride)
         found: list[dict[tuple[int, int], float]] = [{} for _ in pairs]
         for w, (starts, ends) in self._logits(windows):
@@ -94,7 +94,7 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
-            ranked = edges[q].apply(text, ranked)  # the question's wording fixes where spans start and end
+            ranked = edges[q].apply(folded[pair], ranked)  # the question's wording fixes where spans start and end
             # `ranked` stays in the reader's order: calibration redoes the choice under other settings.
             order = focus(ranked, sentences[q][p], self.settings.sentence_focus) if sentences else ranked
             chosen = answer_fit.choose(text, order, wants[q], self.settings.type_ratio, penalty)
@@ -155,10 +155,6 @@ def nbest_spans(start_logits: np.ndarray, end_logits: np.ndarray, offsets: list[
 def _band(n: int, width: int) -> np.ndarray:
     """1 where 0 <= end - start < width, else 0 (n x n)."""
     return np.triu(np.ones((n, n))) - np.triu(np.ones((n, n)), k=width)
-
-
-def _fold(text: str) -> str:
-    return to_simplified(to_half_width(text))
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

@@ -41,3 +41,8 @@ def to_half_width(text: str) -> str:
     Vocabularies built from everyday text hold "1000" but not "１０００" (an unknown token to
     m3e-small), so a reader reads the half-width form and maps its span back by position."""
     return text.translate(_HALF_WIDTH)
+
+
+def fold(text: str) -> str:
+    """Simplified and half-width, as the trained reader reads (same length: every offset holds)."""
+    return to_simplified(to_half_width(text))

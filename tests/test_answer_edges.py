@@ -11,11 +11,12 @@ from __future__ import annotations
 import pytest
 
 from qa.answer_edges import Edges
+from qa.script import fold
 
 
 def _moved(question: str, passage: str, span: str) -> str:
     start = passage.index(span)
-    (s, e, _), *_ = Edges(question).apply(passage, [(start, start + len(span), 0.5)])
+    (s, e, _), *_ = Edges(question).apply(fold(passage), [(start, start + len(span), 0.5)])
     return passage[s:e]
 
 
@@ -62,5 +63,5 @@ def test_edges_stay_where_the_question_says_nothing(question: str, passage: str,
 def test_spans_that_meet_keep_the_higher_score_best_first() -> None:
     passage = "去年，东湖实验室的首台深海机器人海燕号完成了万米下潜。"
     a, b = passage.index("东湖实验室的首台深海机器人海燕号"), passage.index("海燕号")
-    moved = Edges("东湖实验室的首台深海机器人叫什么名字？").apply(passage, [(b, b + 3, 0.2), (a, b + 3, 0.6), (0, 2, 0.4)])
+    moved = Edges("东湖实验室的首台深海机器人叫什么名字？").apply(fold(passage), [(b, b + 3, 0.2), (a, b + 3, 0.6), (0, 2, 0.4)])
     assert moved == [(b, b + 3, 0.6), (0, 2, 0.4)]

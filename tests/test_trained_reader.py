@@ -78,10 +78,14 @@ def test_regression_set_with_the_trained_reader(shipped: Pipeline) -> None:
     ("福建三峡海上风电国际产业园的总投资是多少钱？", "40亿元"),
 ])
 def test_counts_and_sums_come_in_the_form_asked(shipped: Pipeline, question: str, answer: str) -> None:
-    result = shipped.ask(question)
+    _answers_exactly(shipped, question, answer)  # offsets exact after unit completion
+
+
+def _answers_exactly(pipeline: Pipeline, question: str, answer: str) -> None:
+    result = pipeline.ask(question)
     assert result.answer is not None and result.answer.text == answer
     passage = next(r.passage for r in result.passages if r.passage.id == result.answer.passage_id)
-    assert passage.text[result.answer.start : result.answer.end] == answer  # offsets exact after unit completion
+    assert passage.text[result.answer.start : result.answer.end] == answer
 
 
 # Span edges from the question's wording (qa.answer_edges): three from the regression set (小鹏's
@@ -96,10 +100,7 @@ def test_counts_and_sums_come_in_the_form_asked(shipped: Pipeline, question: str
     ("科露平是哪家公司的1类创新药？", "科州制药"),
 ])
 def test_the_answer_starts_and_ends_where_the_question_says(shipped: Pipeline, question: str, answer: str) -> None:
-    result = shipped.ask(question)
-    assert result.answer is not None and result.answer.text == answer
-    passage = next(r.passage for r in result.passages if r.passage.id == result.answer.passage_id)
-    assert passage.text[result.answer.start : result.answer.end] == answer
+    _answers_exactly(shipped, question, answer)
 
 
 def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeline) -> None:
