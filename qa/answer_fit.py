@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from qa.answer_types import DATE, MEASURE_WORDS, NUMBER, question_type
-from qa.script import to_half_width, to_simplified
+from qa.script import fold
 
 QUANTITY, PERCENT, MONEY = "quantity", "percent", "money"
 EXACT, LOOSE, NONE = 2, 1, 0  # how well a span fits: the form asked for / holds a number / not at all
@@ -64,7 +64,7 @@ class Expected:
 
 def expected(question: str) -> Expected | None:
     """The answer form a question names, or None when it names none (who/what/why questions)."""
-    folded = to_simplified(to_half_width(question))
+    folded = fold(question)
     qtype = question_type(folded)
     if qtype.kind == DATE or re.search(r"(?:民国|公元|西元)几年", folded):  # 民国几年 asks for a year, not a count
         return Expected(DATE, year=bool(_ASKS_YEAR.search(folded)))
@@ -89,7 +89,7 @@ def _asks_number(question: str) -> bool:
 
 def fit(text: str, want: Expected) -> int:
     """EXACT when the whole text is of the asked form, LOOSE when it holds one (or a number), else NONE."""
-    text = to_simplified(to_half_width(text)).strip()
+    text = fold(text).strip()
     core = text.lstrip(_LEAD).rstrip("，。、；,.")
     if want.kind == DATE:
         if not _DATE_ANY.search(core) or (want.year and not _YEAR.search(core)):
@@ -114,7 +114,7 @@ def fit(text: str, want: Expected) -> int:
 def complete(passage: str, start: int, end: int, want: Expected) -> int:
     """The span's end, moved past the rest of the unit the question names when the passage goes on
     with it (18兆 + 瓦 for 多少兆瓦; 4500万 + 元 for a sum of money)."""
-    text = to_simplified(to_half_width(passage))
+    text = fold(passage)
     span = text[start:end]
     units = [want.unit] if want.unit else []
     if want.kind == MONEY:

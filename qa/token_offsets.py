@@ -16,7 +16,7 @@ tokens cannot be walked so, the tokenizer's own offsets are kept.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from weakref import WeakKeyDictionary
 
 Span = tuple[int, int]
@@ -25,7 +25,8 @@ Span = tuple[int, int]
 class Alignment:
     """The normalized text of one passage, without whitespace, and each of its characters' origin."""
 
-    def __init__(self, tokenizer: Any, text: str, normalize: Any) -> None:
+    def __init__(self, tokenizer: Any, text: str, normalize: Callable[[str], str]) -> None:
+        self.text = text
         self._normalize = normalize
         chars: list[str] = []
         self.origin: list[int] = []
@@ -38,13 +39,13 @@ class Alignment:
         self._unk = tokenizer.unk_token_id
         self._tokens = tokenizer.convert_ids_to_tokens
 
-    def agrees(self, text: str, ids: Sequence[int], spans: Sequence[Span | None]) -> bool:
-        """Whether each token's claimed span of `text` holds exactly that token's characters."""
+    def agrees(self, ids: Sequence[int], spans: Sequence[Span | None]) -> bool:
+        """Whether each token's claimed span of the text holds exactly that token's characters."""
         for tid, token, span in zip(ids, self._tokens(list(ids)), spans):
             piece = _piece(token)
             if span is None or tid == self._unk or not piece:
                 continue
-            if "".join(c for ch in text[span[0] : span[1]] for c in self._normalize(ch) if not c.isspace()) != piece:
+            if "".join(c for ch in self.text[span[0] : span[1]] for c in self._normalize(ch) if not c.isspace()) != piece:
                 return False
         return True
 
@@ -77,16 +78,16 @@ def passage_offsets(tokenizer: Any, texts: Sequence[str], windows: Sequence[tupl
 
     `windows` are (text index, passage token ids, claimed spans) in the order the tokenizer made
     them: consecutive windows of one text share `stride` tokens, as `return_overflowing_tokens` cuts."""
-    if _trusted(tokenizer):
+    trusted, normalize = _verdict(tokenizer)
+    if trusted:
         return [list(spans) for _, _, spans in windows]
-    normalize = _normalizer(tokenizer)
     by_text: dict[int, list[int]] = {}
     for w, (t, _, _) in enumerate(windows):
         by_text.setdefault(t, []).append(w)
     result: list[list[Span | None]] = [list(spans) for _, _, spans in windows]
     for t, rows in by_text.items():
         alignment = Alignment(tokenizer, texts[t], normalize)
-        if all(alignment.agrees(texts[t], windows[w][1], windows[w][2]) for w in rows):
+        if all(alignment.agrees(windows[w][1], windows[w][2]) for w in rows):
             continue
         ids = tokenizer(texts[t], add_special_tokens=False)["input_ids"]
         spans = alignment.spans(ids)
@@ -105,21 +106,23 @@ def passage_offsets(tokenizer: Any, texts: Sequence[str], windows: Sequence[tupl
 
 # Script, width and case variety where a tokenizer's offsets go wrong if they go wrong at all.
 _PROBE = "臺北市ＦＵＬＬ寬度的數字１２３４５，Apple公司 3.5% café 郑州高新区。"
-_VERDICTS: "WeakKeyDictionary[Any, bool]" = WeakKeyDictionary()
+_VERDICTS: "WeakKeyDictionary[Any, tuple[bool, Callable[[str], str]]]" = WeakKeyDictionary()
 
 
-def _trusted(tokenizer: Any) -> bool:
-    """Whether this tokenizer's own offsets hold its tokens (checked once, on a probe text): then
-    they are used as they are, which costs nothing per passage (checking every passage would
-    cost the trained reader ~10 ms a question)."""
+def _verdict(tokenizer: Any) -> tuple[bool, Callable[[str], str]]:
+    """Whether this tokenizer's own offsets hold its tokens (checked once, on a probe text), and its
+    per-character normalizer (cached, kept with the tokenizer). Trusted offsets are used as they
+    are, which costs nothing per passage (checking every passage would cost the trained reader
+    ~10 ms a question)."""
     if tokenizer not in _VERDICTS:
+        normalize = _normalizer(tokenizer)
         enc = tokenizer(_PROBE, add_special_tokens=False, return_offsets_mapping=True)
         spans = [(int(a), int(b)) if b > a else None for a, b in enc["offset_mapping"]]
-        alignment = Alignment(tokenizer, _PROBE, _normalizer(tokenizer))
+        alignment = Alignment(tokenizer, _PROBE, normalize)
         # Trusted too when its tokens do not spell the text (byte-level BPE's Ġ, an <unk> for a
         # whole word): finding offsets again would fail on every passage, to the same result.
-        _VERDICTS[tokenizer] = (alignment.agrees(_PROBE, enc["input_ids"], spans)
-                                or alignment.spans(enc["input_ids"]) is None)
+        trusted = alignment.agrees(enc["input_ids"], spans) or alignment.spans(enc["input_ids"]) is None
+        _VERDICTS[tokenizer] = (trusted, normalize)
     return _VERDICTS[tokenizer]
 
 
@@ -128,7 +131,7 @@ def _piece(token: str) -> str:
     return "".join(c for c in token if not c.isspace())
 
 
-def _normalizer(tokenizer: Any) -> Any:
+def _normalizer(tokenizer: Any) -> Callable[[str], str]:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     normalizer = getattr(backend, "normalizer", None)
     if normalizer is None:
