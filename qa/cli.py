@@ -187,7 +187,7 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
         outcomes = ev.run(pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty())
     settings = {
         "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
-        "batch_size": batch_size, "built": build, "query_backend": query_backend or "sentence-transformers", "reader": type(pipeline.reader).__name__, "date": date.today().isoformat(),
+        "batch_size": batch_size, "built": build, "query_backend": query_backend or "sentence-transformers", "reader": pipeline.info()["reader"], "date": date.today().isoformat(),
         "fold": fold, "reader_dir": reader_dir,
     }
     data = ev.report(outcomes, settings)
@@ -236,7 +236,7 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
     loaded = _folded([load_dataset(path) for path in datasets], fold)
     pipeline = Pipeline.load(index_dir, reader_dir=reader_dir)
     examples = [ex for ds in loaded for ex in ev.sample(ds, limit)]
-    reader = getattr(pipeline.reader, "han", pipeline.reader)  # the trained reader, whatever language is asked
+    reader = (pipeline.trained_readers or [pipeline.reader])[0]  # the trained reader, whichever questions it takes
     fallback = getattr(pipeline.reader, "fallback", None)  # the heuristic reader, asked when the trained one abstains
     cases = calibration.collect(pipeline, reader, examples, top_k, fallback=fallback)
     for dataset, other_index in also:

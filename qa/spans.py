@@ -40,6 +40,21 @@ def term_spans(text: str, terms: Iterable[str]) -> list[Highlight]:
     return sorted(spans, key=lambda h: h.start)
 
 
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to whole words where it cuts into a word of a script written with
+    spaces (Latin, Greek, Cyrillic: a subword reader may end 12,000 tonnes at "tonn"). Chinese,
+    Japanese and full-width text have no word edges to find and stay as they are."""
+    while 0 < start < len(text) and _spaced_letter(text[start - 1]) and _spaced_letter(text[start]):
+        start -= 1
+    while 0 < end < len(text) and _spaced_letter(text[end - 1]) and _spaced_letter(text[end]):
+        end += 1
+    return start, end
+
+
+def _spaced_letter(char: str) -> bool:
+    return char.isalnum() and (ord(char) < 0x250 or 0x370 <= ord(char) < 0x530)
+
+
 def _word_bounded(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "

@@ -79,5 +79,11 @@ def token_span(offsets: list[tuple[int, int] | None], start: int, end: int) -> t
 
 def _cut_question(tokenizer: Any, question: str) -> str:
     enc = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-    spans = enc["offset_mapping"]
-    return question if len(spans) <= MAX_QUESTION_TOKENS else question[: spans[MAX_QUESTION_TOKENS - 1][1]]
+    ids = list(enc["input_ids"])
+    if len(ids) <= MAX_QUESTION_TOKENS:
+        return question
+    # The same exact offsets as the passages' (a drifting tokenizer would cut a character off).
+    claimed = [(int(a), int(b)) if b > a else None for a, b in enc["offset_mapping"]]
+    spans = passage_offsets(tokenizer, [question], [(0, ids, claimed)], 0)[0]
+    end = max((span[1] for span in spans[:MAX_QUESTION_TOKENS] if span is not None), default=len(question))
+    return question[:end]

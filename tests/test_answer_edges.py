@@ -55,6 +55,10 @@ def test_edges_follow_the_question(question: str, passage: str, span: str, answe
     ("当时由谁代表中央致悼词？", "由邓小平代表中央致悼词。", "邓小平"),  # 谁 asks for a person, not for 中央
     ("她以哪一部电影获得了最佳女主角奖？", "她以《男人四十》获得长春电影节最佳女主角奖。", "《男人四十》"),  # a title is whole
     ("南斯拉夫人民联邦共和国后来改名为什么？", "1963年改名为南斯拉夫社会主义联邦共和国。", "南斯拉夫社会主义联邦共和国"),
+    # The rules read Chinese wording: an English question's words are no echo to cut ("attacker m").
+    ("How might an attacker write markup into a page?", "It is how an attacker might write markup into a page.",
+     "attacker might write markup into a page"),
+    ("Which company is the tram supplier?", "Alstom, a company in the south, is the tram supplier company.", "Alstom"),
 ])
 def test_edges_stay_where_the_question_says_nothing(question: str, passage: str, span: str) -> None:
     assert _moved(question, passage, span) == span

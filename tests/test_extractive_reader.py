@@ -18,7 +18,7 @@ from qa.datasets import fold, load_dataset
 from qa.extractive_reader import WEIGHTS, best_span, load_reader, nbest_spans
 from qa.pipeline import Pipeline
 from qa.reader_training import TrainingConfig, _pool, features, load_examples, train
-from qa.windows import make_windows, token_span
+from qa.windows import MAX_QUESTION_TOKENS, _cut_question, make_windows, token_span
 
 FACTS = [
     ("福建三峡海上风电国际产业园位于福清市，占地1000亩，是全球首个海上风电产业园。", "产业园占地多少亩？", "1000亩"),
@@ -67,6 +67,18 @@ def test_window_offsets_are_exact_code_points(any_tokenizer) -> None:
             if span is not None and token_id != tokenizer.unk_token_id:
                 piece = tokenizer.convert_ids_to_tokens(int(token_id)).replace("▁", "").removeprefix("##")
                 assert "".join(normalize(context[span[0] : span[1]]).split()) == piece, (context, span, piece)
+
+
+def test_a_long_question_is_cut_after_its_64th_token(any_tokenizer) -> None:
+    tokenizer = any_tokenizer
+    question = "".join(q for _, q, _ in FACTS) * 3  # Chinese, full-width and English tokens, > 64 of them
+    cut = _cut_question(tokenizer, question)
+    # A prefix holding exactly the first 64 tokens whole: not a character short, as the drifting
+    # multilingual-e5-small offsets would make it, and not a character long.
+    assert question.startswith(cut)
+    ids = tokenizer(question, add_special_tokens=False)["input_ids"][:MAX_QUESTION_TOKENS]
+    assert tokenizer(cut, add_special_tokens=False)["input_ids"] == ids
+    assert tokenizer(cut[:-1], add_special_tokens=False)["input_ids"] != ids
 
 
 def test_offsets_the_tokenizer_gets_right_are_kept(tokenizer) -> None:

@@ -9,6 +9,7 @@ unanswerable abstained), so a real regression fails.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from qa import evaluate as ev
 from qa.answering import Answerer
 from qa.datasets import load_dataset
 from qa.extractive_reader import ExtractiveReader, load_reader
-from qa.indexer import build_index
-from qa.pipeline import DEFAULT_READER, Pipeline
+from qa.indexer import build_index, index_documents
+from qa.pipeline import DEFAULT_READER, DEFAULT_READERS, Pipeline
 from qa.reader import HeuristicReader
 from qa.sentence_relevance import at
 
@@ -35,21 +36,68 @@ def shipped(tmp_path_factory: pytest.TempPathFactory, encoder) -> Pipeline:
     return Pipeline.load(target, encoder=encoder)
 
 
-def test_the_shipped_reader_is_small_calibrated_and_the_default(pipeline: Pipeline) -> None:
-    assert (DEFAULT_READER / "reader.safetensors").stat().st_size < 50 * 2**20
-    meta = json.loads((DEFAULT_READER / "reader.json").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("folder", DEFAULT_READERS, ids=lambda f: f.name)
+def test_the_shipped_readers_are_small_and_calibrated(folder: Path) -> None:
+    assert (folder / "reader.safetensors").stat().st_size < 50 * 2**20
+    meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     assert meta["run"]["finished"] is True
     assert meta["calibration"]["cases"]["without_answer"] > 100  # chosen from labels, not by hand
     assert meta["settings"]["threshold"] == pytest.approx(meta["calibration"]["chosen"]["threshold"])
-    assert isinstance(pipeline.reader.han, ExtractiveReader) and isinstance(pipeline.reader.other, HeuristicReader)
-    assert "ExtractiveReader" in pipeline.info()["reader"]
 
 
 def test_questions_go_to_the_reader_of_their_script(pipeline: Pipeline) -> None:
-    trained = pipeline.policy("福建三峡海上风电国际产业园占地多少亩？")
+    router = pipeline.reader
+    assert isinstance(router.han, ExtractiveReader) and router.han.settings.base == "m3e-small"
+    assert isinstance(router.other, ExtractiveReader) and router.other.settings.base == "multilingual-e5-small"
+    assert isinstance(router.fallback, HeuristicReader)  # where a trained reader abstains
+    chinese = pipeline.policy("福建三峡海上风电国际产业园占地多少亩？")
     english = pipeline.policy("How tall is the tower?")
-    assert trained.retrieval_weight > 0 and trained.threshold == pipeline.reader.han.threshold
-    assert english.retrieval_weight == 0 and english.threshold != trained.threshold
+    assert chinese.threshold == router.han.threshold and english.threshold == router.other.threshold
+    assert chinese.threshold != english.threshold  # each reader's own calibrated scale
+    assert "over m3e-small (Chinese questions)" in pipeline.info()["reader"]
+    assert "over multilingual-e5-small (others)" in pipeline.info()["reader"]
+
+
+def _reader_copy(tmp_path: Path, **settings: object) -> Path:
+    folder = tmp_path / "reader"
+    shutil.copytree(DEFAULT_READER, folder)
+    meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+    meta["settings"].update(settings)
+    (folder / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+def test_a_reader_set_to_read_any_question_gets_every_script(pipeline: Pipeline, tmp_path: Path) -> None:
+    anyone = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder, reader_dir=str(_reader_copy(tmp_path, questions="any")))
+    assert anyone.policy("How tall is the tower?") == anyone.policy("福建三峡海上风电国际产业园占地多少亩？")
+    assert anyone.reader.han is anyone.reader.other and isinstance(anyone.reader.fallback, HeuristicReader)
+
+
+def test_a_route_no_trained_reader_takes_goes_to_the_heuristic(pipeline: Pipeline, tmp_path: Path) -> None:
+    chinese_only = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder, reader_dir=str(_reader_copy(tmp_path)))
+    assert isinstance(chinese_only.reader.han, ExtractiveReader) and isinstance(chinese_only.reader.other, HeuristicReader)
+    assert chinese_only.trained_readers == [chinese_only.reader.han]
+
+
+def test_english_questions_are_read_by_the_multilingual_reader(tmp_path_factory: pytest.TempPathFactory, encoder) -> None:
+    """English questions over English news (tests/data/english_news.json, written for the project;
+    none of it was trained or calibrated on): docs/quality.md measured EM 50.0 / F1 77.0 with 7 of
+    8 unanswerable ones abstained, against the heuristic reader's EM 20.0 / F1 54.1 and 5 of 8."""
+    dataset = load_dataset(DATA / "english_news.json")
+    target = tmp_path_factory.mktemp("english") / "index"
+    index_documents(ev.dataset_documents([dataset]), {"path": "english_news.json", "checksum": ""}, target, encoder)
+    trained = ev.summarize(ev.run(Pipeline.load(target, encoder=encoder), [dataset], top_k=5, progress=False))
+    heuristic = ev.summarize(ev.run(Pipeline.load(target, encoder=encoder, reader_dir="heuristic"), [dataset], top_k=5, progress=False))
+    assert trained["em"] >= 35 and trained["f1"] >= 65 and trained["f1"] > heuristic["f1"] + 10
+    assert trained["abstention_accuracy"] >= 0.75
+
+
+def test_a_bad_questions_setting_is_a_one_line_error(runner, index_dir: Path, tmp_path: Path) -> None:
+    from qa.cli import main
+
+    folder = _reader_copy(tmp_path, questions="english")
+    result = runner.invoke(main, ["eval", str(DATA / "seed_labels.jsonl"), "--index", str(index_dir), "--reader", str(folder)])
+    assert result.exit_code != 0 and "'questions'" in result.output and "Traceback" not in result.output
 
 
 def test_held_out_seed_questions_get_the_exact_fact(shipped: Pipeline) -> None:

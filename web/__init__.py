@@ -82,7 +82,7 @@ def _load_pipeline(app: Flask) -> None:
         fresh = Pipeline.load(
             root, model=config["RAGQA_MODEL"], encoder=serving.encoder if serving else None,
             query_backend=config["RAGQA_QUERY_BACKEND"], reader_dir=config["RAGQA_READER"], version=version,
-            reader=serving.trained_reader if serving else None)
+            readers=serving.trained_readers if serving else None)
         # One question before serving: the tokenizer dictionaries and torch kernels load lazily, and
         # the first user should not wait for them (nor the version swap be a slow request).
         fresh.ask("预热 warm-up", 1)
