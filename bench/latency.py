@@ -71,7 +71,7 @@ def _existing(args: argparse.Namespace) -> None:
 
 
 def _ask(pipeline: Pipeline, questions: list[str], rounds: int, top_k: int) -> None:
-    print(f"reader: {type(pipeline.reader).__name__}")
+    print(f"reader: {pipeline.info()['reader']}")
     for round_ in range(rounds):
         times = []
         for question in questions:

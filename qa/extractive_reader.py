@@ -234,6 +234,27 @@ def load_weights(model: Any, folder: str | Path, base: str) -> None:
     model.load_state_dict(trained, strict=False)
 
 
+def share_word_embeddings(reader: ExtractiveReader, embedder: Any) -> bool:
+    """Point the reader's word embeddings at the embedding model's own matrix when it is the same one.
+
+    A reader over the serving embedding model's base (multilingual-e5-small: 250k × 384, 384 MB in
+    fp32) froze that matrix in training, so both hold identical copies; one is kept. `embedder` is
+    the sentence-transformers model. Returns whether they are shared now."""
+    import torch
+
+    try:
+        theirs = embedder[0].auto_model.embeddings.word_embeddings.weight
+        mine = reader.model.bert.embeddings.word_embeddings
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return False
+    if mine.weight is theirs:
+        return True
+    if mine.weight.shape != theirs.shape or mine.weight.dtype != theirs.dtype or not torch.equal(mine.weight, theirs):
+        return False
+    mine.weight = theirs
+    return True
+
+
 def quantize(model: Any) -> Any:
     """int8 weights for every linear layer, activations quantized on the fly (CPU inference only)."""
     import warnings

@@ -130,6 +130,16 @@ def _route(trained: Sequence[Reader], takes: tuple[str, ...], heuristic: Reader)
     return heuristic, Policy(ANSWER_THRESHOLD)
 
 
+def _share_embeddings(trained: Sequence[Reader], encoder: Encoder) -> None:
+    """A reader over the embedding model's own base reads with its word-embedding matrix instead of
+    a second copy (multilingual-e5-small: 384 MB a process)."""
+    from qa.extractive_reader import ExtractiveReader, share_word_embeddings
+
+    for reader in trained:
+        if isinstance(reader, ExtractiveReader):
+            share_word_embeddings(reader, encoder.model)
+
+
 def _trained_reader(folder: Path, explicit: bool) -> Any:
     from qa.extractive_reader import load_reader
 
@@ -219,6 +229,7 @@ class Pipeline:
             if r is not None]
         if not trained:
             return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
+        _share_embeddings(trained, encoder)
         han, han_policy = _route(trained, ("chinese", "any"), heuristic)
         other, other_policy = _route(trained, ("other", "any"), heuristic)
         router = ScriptRouter(han, other, han_policy, other_policy, fallback=heuristic)

@@ -58,6 +58,13 @@ def test_questions_go_to_the_reader_of_their_script(pipeline: Pipeline) -> None:
     assert "over multilingual-e5-small (others)" in pipeline.info()["reader"]
 
 
+def test_the_e5_reader_reads_with_the_embedding_models_word_matrix(pipeline: Pipeline) -> None:
+    """One 250k × 384 matrix a process, not two (the reader froze it in training)."""
+    served = pipeline.encoder.model[0].auto_model.embeddings.word_embeddings.weight
+    assert pipeline.reader.other.model.bert.embeddings.word_embeddings.weight is served
+    assert pipeline.reader.han.model.bert.embeddings.word_embeddings.weight is not served  # m3e's own vocabulary
+
+
 def _reader_copy(tmp_path: Path, **settings: object) -> Path:
     folder = tmp_path / "reader"
     shutil.copytree(DEFAULT_READER, folder)
