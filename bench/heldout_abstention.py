@@ -70,7 +70,7 @@ def main() -> None:
         part, parts = (int(x) for x in args.fold.split("/"))
         pipeline = Pipeline.load(args.index, reader_dir=args.reader)
         examples = ev.sample(fold(load_dataset(args.dataset), part, parts), args.limit)
-        cases = calibration.collect(pipeline, pipeline.reader.han, examples, args.top_k, fallback=pipeline.reader.fallback)
+        cases = calibration.collect(pipeline, pipeline.trained_readers[0], examples, args.top_k, fallback=pipeline.reader.fallback)
         if args.cache:
             Path(args.cache).write_bytes(pickle.dumps(cases))
     settings = json.loads((Path(args.reader) / "reader.json").read_text(encoding="utf-8"))["settings"]

@@ -21,7 +21,6 @@ from qa.answer_edges import Edges
 from qa.reader import Reading, Scored
 from qa.script import fold
 from qa.sentence_relevance import focus
-from qa.spans import whole_words
 from qa.text import split_sentences
 from qa.windows import make_windows
 
@@ -103,7 +102,7 @@ class ExtractiveReader:
             text = passages[q][p]
             ranked = sorted(((s, e, sc) for (s, e), sc in spans.items()
                              if credited[q] or not credits.is_credit(text, s, e)), key=lambda c: -c[2])[:NBEST]
-            ranked = edges[q].apply(folded[pair], _whole_words(folded[pair], ranked))  # the question's wording fixes where spans start and end
+            ranked = edges[q].apply(folded[pair], ranked)  # whole words, and the question's wording, fix where spans start and end
             # `ranked` stays in the reader's order: calibration redoes the choice under other settings.
             order = focus(ranked, sentences[q][p], self.settings.sentence_focus) if sentences else ranked
             chosen = answer_fit.choose(text, order, wants[q], self.settings.type_ratio, penalty)
@@ -169,15 +168,6 @@ def _band(n: int, width: int) -> np.ndarray:
 def _softmax(x: np.ndarray) -> np.ndarray:
     z = np.exp(x - x.max())
     return z / z.sum()
-
-
-def _whole_words(text: str, spans: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """Spans that cut into an English (or other spaced) word widened to it; two that meet keep the higher score."""
-    moved: dict[tuple[int, int], float] = {}
-    for s, e, score in spans:
-        key = whole_words(text, s, e)
-        moved[key] = max(score, moved.get(key, 0.0))
-    return sorted(((s, e, score) for (s, e), score in moved.items()), key=lambda c: -c[2])
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:

@@ -38,11 +38,10 @@ class ScriptRouter:
     """Questions mostly in Chinese characters to `han`, all others to `other`, each under its own
     policy; `fallback` (the heuristic reader) answers where a trained reader abstains."""
 
-    def __init__(self, han: Reader, other: Reader, han_policy: Policy, other_policy: Policy,
-                 fallback: Reader | None = None) -> None:
+    def __init__(self, han: Reader, other: Reader, han_policy: Policy, other_policy: Policy, fallback: Reader) -> None:
         self.han, self.other = han, other
         self._policies = (han_policy, other_policy)
-        self._fallback = other if fallback is None else fallback
+        self._fallback = fallback
 
     @property
     def name(self) -> str:

@@ -37,6 +37,9 @@ def _moved(question: str, passage: str, span: str) -> str:
     # carried on to the noun asked for, within one name
     ("这座港口由哪家公司运营？", "港口由招商局港口控股有限公司运营，年吞吐量大增。", "招商局", "招商局港口控股有限公司"),
     ("他毕业于哪所大学？", "他毕业于华中科技大学，后来留校任教。", "华中科技", "华中科技大学"),
+    # a span cut inside an English word is widened to the word, whatever the question's language
+    ("How many tonnes of apples were harvested?", "They harvested about 12,000 tonnes of apples.", "12,000 tonn", "12,000 tonnes"),
+    ("哪家公司的芯片用在了这款手机上？", "这款手机用的是Qualcomm公司的骁龙芯片。", "ualcomm公司", "Qualcomm公司"),
 ])
 def test_edges_follow_the_question(question: str, passage: str, span: str, answer: str) -> None:
     assert _moved(question, passage, span) == answer
