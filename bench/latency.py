@@ -5,7 +5,8 @@
 
 Builds a fresh index of the corpus in a temporary folder, then asks every question of
 tests/data/seed_questions.txt `--rounds` times (the first round cold: empty caches), and prints
-build throughput and per-question latency percentiles. With --index and --dataset it asks a
+build throughput, per-question latency percentiles and the process's memory after the rounds
+(resident, private and file-backed: the file-backed part is shared by a server's workers). With --index and --dataset it asks a
 seeded sample of the dataset's questions against that existing index instead (longer passages
 than the shipped page's). Figures go to docs/performance.md.
 """
@@ -81,6 +82,17 @@ def _ask(pipeline: Pipeline, questions: list[str], rounds: int, top_k: int) -> N
         label = "cold" if round_ == 0 else "warm"
         print(f"round {round_ + 1} ({label}): {len(times)} questions, top_k {top_k}: "
               f"p50 {statistics.median(times):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, max {max(times):.0f} ms")
+    print(_memory())
+
+
+def _memory() -> str:
+    """Resident memory now, split as /proc/self/status does (Linux; elsewhere it says so)."""
+    status = Path("/proc/self/status")
+    if not status.is_file():
+        return "memory: /proc/self/status not available"
+    fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+    mb = {k: int(fields[k].split()[0]) // 1024 for k in ("VmRSS", "RssAnon", "RssFile") if k in fields}
+    return f"memory: {mb.get('VmRSS')} MB resident ({mb.get('RssAnon')} MB private, {mb.get('RssFile')} MB file-backed)"
 
 
 if __name__ == "__main__":

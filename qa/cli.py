@@ -290,11 +290,13 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
 @click.option("--data-fold", "data_folds", multiple=True, type=(str, str), metavar="PATH K/N",
               help="Train only on articles K, K+N, ... of this --data file (as eval's --fold), e.g. to keep the other folds for calibration and report.")
 @click.option("--quantize", is_flag=True, help="Read with int8 weights (faster on CPU; written to reader.json, so calibrate afterwards).")
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
+              help="Where the training steps run (auto: a CUDA GPU when torch sees one).")
 @click.option("--export-checkpoint", is_flag=True, help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.")
 def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
                  learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
                  max_steps: int | None, cross_negatives: float, init: str | None, data_folds: tuple[tuple[str, str], ...],
-                 quantize: bool, export_checkpoint: bool) -> None:
+                 quantize: bool, device: str, export_checkpoint: bool) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
     from embeddings.encoder import ModelUnavailable
     from qa.datasets import parse_fold
@@ -311,7 +313,8 @@ def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, st
             raise click.BadParameter(str(exc), param_hint="--data-fold") from None
     config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
                             limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps,
-                            cross_negatives=cross_negatives, init=init, folds=dict(data_folds), quantize=quantize)
+                            cross_negatives=cross_negatives, init=init, folds=dict(data_folds), quantize=quantize,
+                            device=device)
     try:
         if export_checkpoint:
             report = export(config)

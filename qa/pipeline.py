@@ -34,11 +34,12 @@ DEFAULT_TOP_K = 5
 # that abstains on every unanswerable question of tests/data/seed_labels.jsonl with either embedded
 # model (they score at most 0.383; the answerable ones 0.64 or more); docs/quality.md has the trade-off.
 ANSWER_THRESHOLD = 0.39
-# The readers trained and calibrated for this project (models/README.md): Chinese questions, and
-# the others (their reader.json says which). RAGQA_READER names one folder instead.
+# The readers trained and calibrated for this project (models/README.md). The multilingual one reads
+# every question (its reader.json says which it takes); reader-m3e-small, faster and smaller but
+# weaker, is there to name with RAGQA_READER, which names one folder instead of these.
 MODELS = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_READER = MODELS / "reader-m3e-small"
-DEFAULT_READERS = (DEFAULT_READER, MODELS / "reader-e5-small")
+DEFAULT_READER = MODELS / "reader-e5-small"
+DEFAULT_READERS = (DEFAULT_READER,)
 HEURISTIC = "heuristic"
 
 

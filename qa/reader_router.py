@@ -1,10 +1,9 @@
 """Send each question to the reader that can read its language.
 
 Each trained reader says in its settings which questions it is given (`questions`: "chinese",
-"other" or "any"), chosen from measured reading, not from its base. The shipped ones: the reader
-over m3e-small (Chinese vocabulary: capitalised English words are [UNK] to it) reads Chinese
-questions, where it is the better one; the reader over multilingual-e5-small reads the others
-(docs/quality.md). A route no trained reader takes goes to the heuristic reader, which reads
+"other" or "any"), chosen from measured reading, not from its base. The default reader, over
+multilingual-e5-small, reads every question; the reader over m3e-small (Chinese vocabulary:
+capitalised English words are [UNK] to it) reads only Chinese ones (docs/quality.md). A route no trained reader takes goes to the heuristic reader, which reads
 through the multilingual embedding model and also stands in where a trained reader abstains.
 Each reader keeps its own no-answer threshold and retrieval weight: their scores live on
 different scales.
@@ -45,6 +44,8 @@ class ScriptRouter:
 
     @property
     def name(self) -> str:
+        if self.han is self.other:
+            return f"{label(self.han)} (all questions)"
         return f"{label(self.han)} (Chinese questions), {label(self.other)} (others)"
 
     def policy(self, question: str) -> Policy:
@@ -59,10 +60,11 @@ class ScriptRouter:
                   question_vectors: np.ndarray | None = None,
                   sentences: Scored | None = None) -> list[list[Reading]]:
         readings: list[list[Reading]] = [[] for _ in questions]
-        for route, reader in enumerate((self.han, self.other)):
-            rows = [i for i, q in enumerate(questions) if self._route(q) == route]
-            if not rows:
-                continue
+        groups: dict[int, tuple[Reader, list[int]]] = {}  # one call per reader: one reader may take both routes
+        for i, question in enumerate(questions):
+            reader = (self.han, self.other)[self._route(question)]
+            groups.setdefault(id(reader), (reader, []))[1].append(i)
+        for reader, rows in groups.values():
             vectors = None if question_vectors is None else question_vectors[rows]
             scored = None if sentences is None else [sentences[i] for i in rows]
             found = reader.read_many([questions[i] for i in rows], [passages[i] for i in rows], vectors, scored)

@@ -52,6 +52,9 @@ class TrainingConfig:
     # A reading setting written to reader.json, not part of what is trained: int8 dynamic
     # quantization when reading (calibrate-reader then chooses thresholds on int8 scores).
     quantize: bool = False
+    # Where the steps run: "auto" takes a CUDA GPU when torch sees one. Not part of the run's identity:
+    # a checkpoint made on one device resumes on another.
+    device: str = "auto"
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Report:
     seconds: float
     losses: list[float] = field(default_factory=list)
     finished: bool = False
+    device: str = "cpu"
 
 
 def load_examples(paths: list[str], cross_negatives: float = 0.0, seed: int = 0,
@@ -135,6 +139,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
 
     hf_logging.set_verbosity_error()  # the load report lists the fresh QA head as "missing": expected here
     hf_logging.disable_progress_bar()
+    device = training_device(config.device)  # before anything is written: a missing GPU leaves no folder behind
     started = time.perf_counter()
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -147,6 +152,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     if config.init is not None:
         _load_trained(model, config.init, config.base)
+    model.to(device)
 
     examples = load_examples(config.data, config.cross_negatives, config.seed, config.folds)
     if not examples:
@@ -167,7 +173,7 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     losses: list[float] = []
     checkpoint = out / CHECKPOINT
     if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=True)
+        state = torch.load(checkpoint, weights_only=True, map_location=device)
         if state["config"] != _identity(config):
             raise ValueError(f"{checkpoint} belongs to a run with other settings; remove it or use another --out")
         model.load_state_dict(state["model"], strict=False)
@@ -180,8 +186,9 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
     stop = total if config.max_steps is None else min(total, step + config.max_steps)
     while step < stop:
         rows = order[step * config.batch_size : (step + 1) * config.batch_size]
-        batch = {k: torch.from_numpy(v) for k, v in windows.batch(rows).items()}
-        output = model(**batch, start_positions=torch.from_numpy(starts[rows]), end_positions=torch.from_numpy(ends[rows]))
+        batch = {k: torch.from_numpy(v).to(device) for k, v in windows.batch(rows).items()}
+        output = model(**batch, start_positions=torch.from_numpy(starts[rows]).to(device),
+                       end_positions=torch.from_numpy(ends[rows]).to(device))
         output.loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
@@ -193,7 +200,8 @@ def train(config: TrainingConfig, progress: Callable[[str], None] = print) -> Re
             _save_checkpoint(checkpoint, model, optimizer, schedule, step, losses, config)
             progress(f"step {step}/{total}  loss {np.mean(losses[-config.checkpoint_every:]):.3f}  "
                      f"{time.perf_counter() - started:.0f} s")
-    report = Report(len(examples), len(windows), step, total, time.perf_counter() - started, losses, step >= total)
+    report = Report(len(examples), len(windows), step, total, time.perf_counter() - started, losses, step >= total,
+                    device=_device_name(device))
     if report.finished:
         save_reader(model, out, _settings(config), config, report)
     return report
@@ -214,7 +222,7 @@ def export_checkpoint(config: TrainingConfig) -> Report:
     checkpoint = out / CHECKPOINT
     if not checkpoint.is_file():
         raise ValueError(f"no checkpoint in {out}; start the run first")
-    state = torch.load(checkpoint, weights_only=True)
+    state = torch.load(checkpoint, weights_only=True, map_location="cpu")
     if state["config"] != _identity(config):
         raise ValueError(f"{checkpoint} belongs to a run with other settings; give the settings it was started with")
     hf_logging.set_verbosity_error()
@@ -232,12 +240,12 @@ def save_reader(model: Any, out: Path, settings: ReaderSettings, config: Trainin
     """Write what training changed (fp16) and the reader's settings; the word embeddings stay with the base."""
     from safetensors.torch import save_file
 
-    trained = {name: p.detach().half().contiguous() for name, p in model.named_parameters() if p.requires_grad}
+    trained = {name: p.detach().half().cpu().contiguous() for name, p in model.named_parameters() if p.requires_grad}
     save_file(trained, str(out / WEIGHTS))
     meta = {"settings": asdict(settings), "training": asdict(config),
             "run": {"examples": report.examples, "windows": report.windows, "steps": report.steps,
                     "seconds": round(report.seconds), "final_loss": round(float(np.mean(report.losses[-50:])), 4),
-                    "finished": report.finished}}
+                    "finished": report.finished, "device": report.device}}
     (out / CONFIG).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
@@ -276,8 +284,28 @@ def _settings(config: TrainingConfig) -> ReaderSettings:
 
 
 def _identity(config: TrainingConfig) -> dict[str, Any]:
-    """The settings that make a run what it is (how often it saves, where it pauses or how it will read do not)."""
-    return {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "max_steps", "quantize")}
+    """The settings that make a run what it is (how often it saves, where it pauses, runs or will read do not)."""
+    return {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "max_steps", "quantize", "device")}
+
+
+def training_device(name: str) -> Any:
+    """The torch device for "auto", "cpu" or "cuda"; asking for a GPU that is not there is an error."""
+    import torch
+
+    if name not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"unknown device '{name}'; use auto, cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("no CUDA GPU is visible to torch; train with --device cpu")
+    if name == "cpu" or not torch.cuda.is_available():
+        return torch.device("cpu")
+    torch.backends.cuda.matmul.allow_tf32 = True  # TF32 matmuls: ~1e-3 relative error, far below the steps' noise
+    return torch.device("cuda")
+
+
+def _device_name(device: Any) -> str:
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu"
 
 
 def _order(n: int, needed: int, seed: int) -> np.ndarray:

@@ -163,6 +163,17 @@ def test_a_bad_data_fold_is_one_line(runner, facts_file: Path, tmp_path: Path, f
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+def test_training_on_a_gpu_that_is_not_there_is_one_line(runner, facts_file: Path, tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = runner.invoke(main, ["train-reader", "--data", str(facts_file), "--out", str(tmp_path / "out"),
+                                  "--device", "cuda"])
+    assert result.exit_code == 1 and "no CUDA GPU" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_token_span_needs_the_whole_answer_in_the_window() -> None:
     offsets = [None, None, (0, 2), (2, 4), (4, 5), None]
     assert token_span(offsets, 2, 5) == (3, 4)
@@ -218,10 +229,11 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
     assert meta["settings"]["quantize"] is True and meta["training"]["quantize"] is True
     assert load_reader(out).read_many(["产业园占地多少亩？"], [[FACTS[0][0]]])[0][0].score >= 0
-    second = runner.invoke(main, args)
+    second = runner.invoke(main, args + ["--device", "cpu"])  # where the steps run is no part of the run either
     assert second.exit_code == 0, second.output
     assert "resumed at step 20" in second.output and (out / WEIGHTS).exists()
-    assert json.loads((out / "reader.json").read_text(encoding="utf-8"))["run"]["finished"] is True
+    run = json.loads((out / "reader.json").read_text(encoding="utf-8"))["run"]
+    assert run["finished"] is True and run["device"] == "cpu"
     assert (out / WEIGHTS).stat().st_size < 50 * 2**20  # the frozen word embeddings are not shipped
 
     reader = load_reader(out)

@@ -1,9 +1,10 @@
-"""The shipped trained reader (models/reader-m3e-small) as users get it: the default, routed by
-script, calibrated, exact on the offsets, and better than the heuristic on questions written after it.
+"""The shipped trained readers as users get them: models/reader-e5-small the default for every
+question, reader-m3e-small a Chinese-only alternative routed by script, both calibrated, exact on
+the offsets, and better than the heuristic on questions written after them.
 
-Levels sit a little under what was measured (docs/quality.md: held-out seed questions EM 94.4,
-17 of 18, against the heuristic's 55.6; regression set EM 83.3, 20 of 24, with 10 of 10
-unanswerable abstained), so a real regression fails.
+Levels sit a little under what was measured (docs/quality.md: held-out seed questions EM 88.9,
+16 of 18, against the heuristic's 55.6; regression set 23 of 24, with 10 of 10 unanswerable
+abstained; English news EM 55.0 / F1 85.1), so a real regression fails.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from qa.sentence_relevance import at
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+CHINESE_READER = ROOT / "models" / "reader-m3e-small"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory, encoder) -> Pipeline:
     return Pipeline.load(target, encoder=encoder)
 
 
-@pytest.mark.parametrize("folder", DEFAULT_READERS, ids=lambda f: f.name)
+@pytest.mark.parametrize("folder", [*DEFAULT_READERS, CHINESE_READER], ids=lambda f: f.name)
 def test_the_shipped_readers_are_small_and_calibrated(folder: Path) -> None:
     assert (folder / "reader.safetensors").stat().st_size < 50 * 2**20
     meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
@@ -45,57 +47,64 @@ def test_the_shipped_readers_are_small_and_calibrated(folder: Path) -> None:
     assert meta["settings"]["threshold"] == pytest.approx(meta["calibration"]["chosen"]["threshold"])
 
 
-def test_questions_go_to_the_reader_of_their_script(pipeline: Pipeline) -> None:
+def test_the_default_reader_reads_every_question(pipeline: Pipeline) -> None:
     router = pipeline.reader
-    assert isinstance(router.han, ExtractiveReader) and router.han.settings.base == "m3e-small"
-    assert isinstance(router.other, ExtractiveReader) and router.other.settings.base == "multilingual-e5-small"
-    assert isinstance(router.fallback, HeuristicReader)  # where a trained reader abstains
-    chinese = pipeline.policy("福建三峡海上风电国际产业园占地多少亩？")
-    english = pipeline.policy("How tall is the tower?")
-    assert chinese.threshold == router.han.threshold and english.threshold == router.other.threshold
-    assert chinese.threshold != english.threshold  # each reader's own calibrated scale
-    assert "over m3e-small (Chinese questions)" in pipeline.info()["reader"]
-    assert "over multilingual-e5-small (others)" in pipeline.info()["reader"]
+    assert isinstance(router.han, ExtractiveReader) and router.han.settings.base == "multilingual-e5-small"
+    assert router.other is router.han and isinstance(router.fallback, HeuristicReader)
+    assert pipeline.policy("How tall is the tower?") == pipeline.policy("福建三峡海上风电国际产业园占地多少亩？")
+    assert pipeline.info()["reader"].endswith("over multilingual-e5-small (all questions)")
+    assert pipeline.trained_readers == [router.han]
 
 
-def test_the_e5_reader_reads_with_the_embedding_models_word_matrix(pipeline: Pipeline) -> None:
-    """One 250k × 384 matrix a process, not two (the reader froze it in training)."""
-    served = pipeline.encoder.model[0].auto_model.embeddings.word_embeddings.weight
-    assert pipeline.reader.other.model.bert.embeddings.word_embeddings.weight is served
-    assert pipeline.reader.han.model.bert.embeddings.word_embeddings.weight is not served  # m3e's own vocabulary
-
-
-def _reader_copy(tmp_path: Path, **settings: object) -> Path:
-    folder = tmp_path / "reader"
-    shutil.copytree(DEFAULT_READER, folder)
+def _reader_copy(tmp_path: Path, source: Path = DEFAULT_READER, **settings: object) -> Path:
+    folder = tmp_path / source.name
+    shutil.copytree(source, folder)
     meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
     meta["settings"].update(settings)
     (folder / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
     return folder
 
 
-def test_a_reader_set_to_read_any_question_gets_every_script(pipeline: Pipeline, tmp_path: Path) -> None:
-    anyone = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder, reader_dir=str(_reader_copy(tmp_path, questions="any")))
-    assert anyone.policy("How tall is the tower?") == anyone.policy("福建三峡海上风电国际产业园占地多少亩？")
-    assert anyone.reader.han is anyone.reader.other and isinstance(anyone.reader.fallback, HeuristicReader)
+def test_questions_go_to_the_reader_of_their_script(pipeline: Pipeline, tmp_path: Path) -> None:
+    """reader-m3e-small takes the Chinese questions, a reader set to "other" the rest, each on its own scale."""
+    readers = [load_reader(CHINESE_READER), load_reader(_reader_copy(tmp_path, questions="other"))]
+    routed = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder, readers=readers)
+    router = routed.reader
+    assert router.han is readers[0] and router.other is readers[1] and isinstance(router.fallback, HeuristicReader)
+    chinese = routed.policy("福建三峡海上风电国际产业园占地多少亩？")
+    english = routed.policy("How tall is the tower?")
+    assert chinese.threshold == readers[0].threshold and english.threshold == readers[1].threshold
+    assert chinese.threshold != english.threshold  # each reader's own calibrated scale
+    assert "over m3e-small (Chinese questions)" in routed.info()["reader"]
+    assert "over multilingual-e5-small (others)" in routed.info()["reader"]
+    # One 250k × 384 matrix a process, not two (the e5 reader froze it in training); m3e has its own vocabulary.
+    served = pipeline.encoder.model[0].auto_model.embeddings.word_embeddings.weight
+    assert readers[1].model.bert.embeddings.word_embeddings.weight is served
+    assert readers[0].model.bert.embeddings.word_embeddings.weight is not served
+
+
+def test_the_default_reader_reads_with_the_embedding_models_word_matrix(pipeline: Pipeline) -> None:
+    served = pipeline.encoder.model[0].auto_model.embeddings.word_embeddings.weight
+    assert pipeline.reader.han.model.bert.embeddings.word_embeddings.weight is served
 
 
 def test_a_route_no_trained_reader_takes_goes_to_the_heuristic(pipeline: Pipeline, tmp_path: Path) -> None:
-    chinese_only = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder, reader_dir=str(_reader_copy(tmp_path)))
+    chinese_only = Pipeline.load(pipeline.index_dir, encoder=pipeline.encoder,
+                                 reader_dir=str(_reader_copy(tmp_path, questions="chinese")))
     assert isinstance(chinese_only.reader.han, ExtractiveReader) and isinstance(chinese_only.reader.other, HeuristicReader)
     assert chinese_only.trained_readers == [chinese_only.reader.han]
 
 
 def test_english_questions_are_read_by_the_multilingual_reader(tmp_path_factory: pytest.TempPathFactory, encoder) -> None:
     """English questions over English news (tests/data/english_news.json, written for the project;
-    none of it was trained or calibrated on): docs/quality.md measured EM 50.0 / F1 77.0 with 7 of
+    none of it was trained or calibrated on): docs/quality.md measured EM 55.0 / F1 85.1 with 8 of
     8 unanswerable ones abstained, against the heuristic reader's EM 20.0 / F1 54.1 and 5 of 8."""
     dataset = load_dataset(DATA / "english_news.json")
     target = tmp_path_factory.mktemp("english") / "index"
     index_documents(ev.dataset_documents([dataset]), {"path": "english_news.json", "checksum": ""}, target, encoder)
     trained = ev.summarize(ev.run(Pipeline.load(target, encoder=encoder), [dataset], top_k=5, progress=False))
     heuristic = ev.summarize(ev.run(Pipeline.load(target, encoder=encoder, reader_dir="heuristic"), [dataset], top_k=5, progress=False))
-    assert trained["em"] >= 35 and trained["f1"] >= 65 and trained["f1"] > heuristic["f1"] + 10
+    assert trained["em"] >= 45 and trained["f1"] >= 75 and trained["f1"] > heuristic["f1"] + 20
     assert trained["abstention_accuracy"] >= 0.75
 
 
@@ -159,7 +168,10 @@ def test_the_answer_starts_and_ends_where_the_question_says(shipped: Pipeline, q
 
 
 def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeline) -> None:
-    question = "特瑞普利单抗是哪家公司研发的？"  # a list sentence the trained reader reads under its threshold
+    """reader-m3e-small's calibration chose a heuristic fallback (the default reader's chose none)."""
+    assert shipped.policy("特瑞普利单抗是哪家公司研发的？").fallback is None
+    shipped = Pipeline.load(shipped.index_dir, encoder=shipped.encoder, reader_dir=str(CHINESE_READER))
+    question = "特瑞普利单抗是哪家公司研发的？"  # a list sentence the m3e reader reads under its threshold
     policy = shipped.policy(question)
     assert policy.fallback is not None and policy.fallback > 0  # chosen by calibrate-reader, stored in reader.json
     alone = Pipeline(shipped.encoder, shipped.dense, shipped.retriever, shipped.reader, shipped.index_dir, scale=shipped.scale,
@@ -212,7 +224,9 @@ def test_the_sentence_that_says_what_was_asked_outscores_a_sure_span_elsewhere(s
 
 
 def test_the_span_is_chosen_in_the_sentence_that_says_what_was_asked(shipped: Pipeline) -> None:
-    # The paragraph gives both batches' shares, in two clauses; the reader alone prefers the other one.
+    # The paragraph gives both batches' shares, in two clauses; the m3e reader alone prefers the other
+    # one (so does the default reader, focus or not: one of its two held-out misses, docs/quality.md).
+    shipped = Pipeline.load(shipped.index_dir, encoder=shipped.encoder, reader_dir=str(CHINESE_READER))
     question = "郑州高新区第二批链主企业占全市的比例是多少？"
     han = shipped.reader.han
     assert han.settings.sentence_focus > 0  # chosen by calibrate-reader, stored in reader.json
@@ -222,7 +236,7 @@ def test_the_span_is_chosen_in_the_sentence_that_says_what_was_asked(shipped: Pi
         unfocused = shipped.ask(question)
     finally:
         han.settings = replace(han.settings, sentence_focus=json.loads(
-            (DEFAULT_READER / "reader.json").read_text(encoding="utf-8"))["settings"]["sentence_focus"])
+            (CHINESE_READER / "reader.json").read_text(encoding="utf-8"))["settings"]["sentence_focus"])
     assert focused.answer is not None and focused.answer.text == "21.7%"
     assert unfocused.answer is None or unfocused.answer.text != "21.7%"
 
@@ -243,7 +257,9 @@ def test_passages_no_span_could_answer_from_are_not_read(shipped: Pipeline, monk
     for a, b in zip(pruned, full):  # the same decisions, to the score
         assert (a.answer is None) == (b.answer is None), a.question
         if a.answer and b.answer:
-            assert (a.answer.text, a.answer.passage_id, a.answer.score) == (b.answer.text, b.answer.passage_id, b.answer.score)
+            assert (a.answer.text, a.answer.passage_id) == (b.answer.text, b.answer.passage_id), a.question
+            # fp32 windows batched with other windows differ in the last float digits (BLAS blocking)
+            assert a.answer.score == pytest.approx(b.answer.score, rel=1e-5), a.question
         assert [r.passage.id for r in a.passages] == [r.passage.id for r in b.passages]
 
 
