@@ -231,7 +231,8 @@ def export_checkpoint(config: TrainingConfig) -> Report:
     model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     model.load_state_dict(state["model"], strict=False)
-    report = Report(0, 0, state["step"], state["step"], 0.0, state["losses"], finished=False)
+    report = Report(0, 0, state["step"], state["step"], 0.0, state["losses"], finished=False,
+                    device=state.get("device", "cpu"))  # where the run trained, not where it is exported
     save_reader(model, out, _settings(config), config, report)
     return report
 
@@ -321,7 +322,8 @@ def _save_checkpoint(path: Path, model: Any, optimizer: Any, schedule: Any, step
 
     trainable = {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
     state = {"model": trainable, "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
-             "step": step, "losses": losses, "config": _identity(config)}
+             "step": step, "losses": losses, "config": _identity(config),
+             "device": _device_name(next(iter(trainable.values())).device)}
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
     tmp.replace(path)  # a run killed while saving keeps the previous checkpoint

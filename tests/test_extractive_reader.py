@@ -221,7 +221,7 @@ def test_train_resume_load_and_read(facts_file: Path, tmp_path: Path, runner, in
     exported = runner.invoke(main, args + ["--export-checkpoint"])
     assert exported.exit_code == 0 and "step 20" in exported.output, exported.output
     meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
-    assert meta["run"] == {**meta["run"], "steps": 20, "finished": False}
+    assert meta["run"] == {**meta["run"], "steps": 20, "finished": False, "device": "cpu"}
     assert meta["settings"]["quantize"] is False
     # How the reader will read is no part of the run: the same checkpoint, written to read int8.
     quantized = runner.invoke(main, args + ["--export-checkpoint", "--quantize"])
