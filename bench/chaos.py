@@ -4,7 +4,8 @@
 
 1. Builds a first version, starts `ragqa serve` on the root.
 2. Each trial starts a builder, SIGKILLs it after a random delay within one observed build time
-   (every other trial within its last third, where it writes and publishes), then checks: the pointer names a version whose every checksum verifies, and the server
+   (every other trial within its last third, where it writes and publishes), then checks: the pointer
+   names a version whose every checksum verifies, and the server
    answers 200 from a version that verifies. `--builder index` (default) is a real `ragqa index`
    (minutes each on a small machine: model load and embedding); `--builder copy` publishes the
    live version's real files again through the same `versions.publish`, copied in small slow
@@ -31,18 +32,18 @@ from pathlib import Path
 from load import ask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from embeddings import index as dense_index  # noqa: E402
-from embeddings import versions  # noqa: E402
-from web.server_process import get_json, running_server  # noqa: E402
+from qa.errors import IndexUnavailable
+from qa.store import files, versions
+from web.server_process import get_json, running_server
 
 QUESTION = "福建三峡海上风电国际产业园占地多少亩？"
 
 
 def verified(root: Path, name: str | None) -> bool:
     try:
-        dense_index.read_files(root, name)
+        files.read_files(root, name)
         return True
-    except dense_index.IndexUnavailable:
+    except IndexUnavailable:
         return False
 
 
@@ -56,7 +57,7 @@ def answered_version(base: str, wait: float) -> str | None:
 COPY_BUILDER = """
 import shutil, sys, time
 from pathlib import Path
-from embeddings import versions
+from qa.store import versions
 root = Path(sys.argv[1])
 source = versions.resolve(root).path
 def write(folder):
@@ -95,11 +96,17 @@ def kill_trials(root: Path, corpus: Path, base: str, trials: int, rng: random.Ra
         proc.wait()
         live = versions.pointer(root)
         served = answered_version(base, 1.5)
-        results.append({
-            "trial": trial, "kill_after_s": round(delay, 2), "build_finished_first": finished,
-            "switched": live != before, "live_verifies": verified(root, live),
-            "served": served, "served_verifies": served is not None and verified(root, served),
-        })
+        results.append(
+            {
+                "trial": trial,
+                "kill_after_s": round(delay, 2),
+                "build_finished_first": finished,
+                "switched": live != before,
+                "live_verifies": verified(root, live),
+                "served": served,
+                "served_verifies": served is not None and verified(root, served),
+            }
+        )
         print(json.dumps(results[-1]), flush=True)
     return results
 
@@ -107,7 +114,7 @@ def kill_trials(root: Path, corpus: Path, base: str, trials: int, rng: random.Ra
 def damage_trials(root: Path, base: str) -> list[dict]:
     good = versions.pointer(root)
     results = []
-    names = sorted(dense_index.read_files(root).data)
+    names = sorted(files.read_files(root).data)
     for n, (name, how) in enumerate((f, h) for f in names for h in ("flip", "truncate")):
         version = f"29990101T{n:06d}000000Z-bad{n:03d}"
         tmp = root / versions.VERSIONS / f"{versions.TMP_PREFIX}{version}"
@@ -117,14 +124,21 @@ def damage_trials(root: Path, base: str) -> list[dict]:
         if how == "flip":
             blob[random.Random(n).randrange(len(blob))] ^= 0x01
         else:
-            del blob[len(blob) // 2:]
+            del blob[len(blob) // 2 :]
         path.write_bytes(bytes(blob))
         tmp.rename(root / versions.VERSIONS / version)
         versions._switch(root, version)
         served = answered_version(base, 1.5)
         ready = get_json(base + "/readyz")[1]
-        results.append({"file": name, "damage": how, "served": served, "served_good": served == good,
-                        "readyz_refused": (ready.get("refused") or {}).get("version") == version})
+        results.append(
+            {
+                "file": name,
+                "damage": how,
+                "served": served,
+                "served_good": served == good,
+                "readyz_refused": (ready.get("refused") or {}).get("version") == version,
+            }
+        )
         print(json.dumps(results[-1]), flush=True)
         shutil.rmtree(root / versions.VERSIONS / version)
         versions._switch(root, good)
@@ -140,17 +154,26 @@ def main() -> None:
     parser.add_argument("--builder", choices=["index", "copy"], default="index")
     args = parser.parse_args()
     if versions.pointer(args.index) is None:
-        subprocess.run([sys.executable, "-m", "qa", "index", "--corpus", str(args.corpus), "--index", str(args.index)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "qa", "index", "--corpus", str(args.corpus), "--index", str(args.index)], check=True
+        )
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory() as tmp, running_server(
-            args.index, Path(tmp) / "server.log", "--workers", "1", "--queue-wait", "60", "--reload-interval", "0.5") as base:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(
+            args.index, Path(tmp) / "server.log", "--workers", "1", "--queue-wait", "60", "--reload-interval", "0.5"
+        ) as base,
+    ):
         kills = kill_trials(args.index, args.corpus, base, args.trials, rng, args.builder)
         damage = damage_trials(args.index, base)
     summary = {
-        "builder": args.builder, "kill_trials": len(kills), "switched": sum(k["switched"] for k in kills),
+        "builder": args.builder,
+        "kill_trials": len(kills),
+        "switched": sum(k["switched"] for k in kills),
         "live_always_verifies": all(k["live_verifies"] for k in kills),
         "served_always_verified": all(k["served_verifies"] for k in kills),
-        "damage_trials": len(damage), "corrupt_never_served": all(d["served_good"] for d in damage),
+        "damage_trials": len(damage),
+        "corrupt_never_served": all(d["served_good"] for d in damage),
         "readyz_named_the_refused_version": sum(d["readyz_refused"] for d in damage),
     }
     print(json.dumps(summary, indent=2))

@@ -6,7 +6,8 @@
 Builds a fresh index of the corpus in a temporary folder, then asks every question of
 tests/data/seed_questions.txt `--rounds` times (the first round cold: empty caches), and prints
 build throughput, per-question latency percentiles and the process's memory after the rounds
-(resident, private and file-backed: the file-backed part is shared by a server's workers). With --index and --dataset it asks a
+(resident, private and file-backed: the file-backed part is shared by a server's workers).
+With --index and --dataset it asks a
 seeded sample of the dataset's questions against that existing index instead (longer passages
 than the shipped page's). Figures go to docs/performance.md.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from embeddings.encoder import load_encoder
-from qa.indexer import build_index
+from qa.ingest.indexer import build_index
 from qa.pipeline import Pipeline
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.txt"
@@ -31,7 +32,7 @@ QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_qu
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -55,16 +56,19 @@ def main() -> None:
     questions = [q for q in QUESTIONS.read_text(encoding="utf-8").splitlines() if q.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         report = build_index(args.corpus, Path(tmp) / "index", encoder)
-        print(f"build: {report.documents} documents, {report.passages} passages in {report.seconds:.2f} s "
-              f"({report.passages_per_second:.1f} passages/s)")
-        pipeline = Pipeline.load(Path(tmp) / "index", encoder=encoder, query_backend=args.query_backend,
-                                 reader_dir=args.reader)
+        print(
+            f"build: {report.documents} documents, {report.passages} passages in {report.seconds:.2f} s "
+            f"({report.passages_per_second:.1f} passages/s)"
+        )
+        pipeline = Pipeline.load(
+            Path(tmp) / "index", encoder=encoder, query_backend=args.query_backend, reader_dir=args.reader
+        )
         _ask(pipeline, questions, args.rounds, args.top_k)
 
 
 def _existing(args: argparse.Namespace) -> None:
-    from qa.datasets import load_dataset
-    from qa.evaluate import sample
+    from qa.evaluation.datasets import load_dataset
+    from qa.evaluation.evaluate import sample
 
     pipeline = Pipeline.load(args.index, model=args.model, query_backend=args.query_backend, reader_dir=args.reader)
     questions = [ex.question for ex in sample(load_dataset(args.dataset), args.limit)]
@@ -80,8 +84,10 @@ def _ask(pipeline: Pipeline, questions: list[str], rounds: int, top_k: int) -> N
             pipeline.ask(question, top_k)
             times.append((time.perf_counter() - t0) * 1000)
         label = "cold" if round_ == 0 else "warm"
-        print(f"round {round_ + 1} ({label}): {len(times)} questions, top_k {top_k}: "
-              f"p50 {statistics.median(times):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, max {max(times):.0f} ms")
+        print(
+            f"round {round_ + 1} ({label}): {len(times)} questions, top_k {top_k}: "
+            f"p50 {statistics.median(times):.0f} ms, p95 {percentile(times, 0.95):.0f} ms, max {max(times):.0f} ms"
+        )
     print(_memory())
 
 

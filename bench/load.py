@@ -18,9 +18,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 QUESTIONS = [
     "福建三峡海上风电国际产业园占地多少亩？",
@@ -56,15 +57,23 @@ class LoadReport:
             return round(values[min(len(values) - 1, int(p / 100 * len(values)))] * 1000, 1) if values else None
 
         return {
-            "clients": self.clients, "seconds": round(self.seconds, 1), "requests": len(self.outcomes),
+            "clients": self.clients,
+            "seconds": round(self.seconds, 1),
+            "requests": len(self.outcomes),
             "req_per_s": round(len(self.outcomes) / self.seconds, 2) if self.seconds else 0.0,
             "ok_per_s": round(len(ok) / self.seconds, 2) if self.seconds else 0.0,
-            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "p50_ms": pct(50),
+            "p95_ms": pct(95),
+            "p99_ms": pct(99),
             "mean_ms": round(statistics.fmean(ok) * 1000, 1) if ok else None,
             "statuses": dict(sorted(statuses.items())),
-            "p50_429_ms": pct(50, refused), "p95_429_ms": pct(95, refused),
-            "healthz": {"probes": len(self.probes), "ok": sum(1 for o in self.probes if o.status == 200),
-                        "max_ms": round(max(o.seconds for o in self.probes) * 1000, 1) if self.probes else None},
+            "p50_429_ms": pct(50, refused),
+            "p95_429_ms": pct(95, refused),
+            "healthz": {
+                "probes": len(self.probes),
+                "ok": sum(1 for o in self.probes if o.status == 200),
+                "max_ms": round(max(o.seconds for o in self.probes) * 1000, 1) if self.probes else None,
+            },
             "server_errors": sum(1 for o in self.outcomes if o.status >= 500),
             "no_answer": sum(1 for o in self.outcomes if o.status == 0),
             "versions": dict(Counter(o.version for o in self.outcomes if o.version)),
@@ -82,8 +91,17 @@ def ask(url: str, question: str, top_k: int = 3, timeout: float = 30) -> Outcome
             return Outcome(response.status, time.perf_counter() - started, data.get("index_version"))
     except urllib.error.HTTPError as err:
         payload = err.read()
-        code = json.loads(payload).get("error", {}).get("code") if payload.startswith(b"{") else payload[:80].decode(errors="replace")
-        return Outcome(err.code, time.perf_counter() - started, retry_after=err.headers.get("Retry-After"), error=f"{err.code} {code}")
+        code = (
+            json.loads(payload).get("error", {}).get("code")
+            if payload.startswith(b"{")
+            else payload[:80].decode(errors="replace")
+        )
+        return Outcome(
+            err.code,
+            time.perf_counter() - started,
+            retry_after=err.headers.get("Retry-After"),
+            error=f"{err.code} {code}",
+        )
     except (OSError, ValueError) as exc:
         return Outcome(0, time.perf_counter() - started, error=f"{exc.__class__.__name__}: {exc}")
 
@@ -101,8 +119,14 @@ def probe(url: str, timeout: float = 10) -> Outcome:
         return Outcome(0, time.perf_counter() - started, error=f"healthz {exc.__class__.__name__}: {exc}")
 
 
-def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome], None] | None = None,
-           max_requests: int = 1_000_000, honor_retry_after: bool = True) -> LoadReport:
+def hammer(
+    url: str,
+    clients: int,
+    seconds: float,
+    on_result: Callable[[Outcome], None] | None = None,
+    max_requests: int = 1_000_000,
+    honor_retry_after: bool = True,
+) -> LoadReport:
     """Run `clients` threads asking in a loop until `seconds` pass (or max_requests are sent).
 
     A further thread checks /healthz twice a second: liveness must not queue behind questions.
@@ -140,7 +164,9 @@ def hammer(url: str, clients: int, seconds: float, on_result: Callable[[Outcome]
     for thread in threads:
         thread.join(timeout=seconds + 60)  # a client stuck past its deadline is a hung server, reported below
     report.seconds = time.monotonic() - started
-    report.outcomes.extend(Outcome(0, report.seconds, error="client still waiting after the run") for t in threads if t.is_alive())
+    report.outcomes.extend(
+        Outcome(0, report.seconds, error="client still waiting after the run") for t in threads if t.is_alive()
+    )
     return report
 
 
@@ -156,12 +182,22 @@ def main() -> None:
     parser.add_argument("--serve-args", default="", help="extra `ragqa serve` options, e.g. '--queue-wait 1'")
     args = parser.parse_args()
     if args.url:
-        print(json.dumps(hammer(args.url, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary(), ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                hammer(args.url, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary(),
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from web.server_process import get_json, running_server
 
-    with tempfile.TemporaryDirectory() as tmp, running_server(
-            args.index, Path(tmp) / "server.log", "--workers", str(args.workers), *args.serve_args.split()) as base:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(
+            args.index, Path(tmp) / "server.log", "--workers", str(args.workers), *args.serve_args.split()
+        ) as base,
+    ):
         summary = hammer(base, args.clients, args.seconds, honor_retry_after=not args.ignore_retry_after).summary()
         status, _ = get_json(base + "/readyz")
         summary["ready_after"] = status  # 200: no worker hung or died under the load

@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only; no display on servers and CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 KS = (1, 5, 10)
 
@@ -50,8 +50,11 @@ def main() -> None:
     right.grid(axis="y", alpha=0.3)
     right.legend()
     settings = rows[0][2]
-    fig.suptitle(f"ragqa {settings.get('reader', '')} · model {settings.get('model')} · top_k {settings.get('top_k')} · {settings.get('date')}",
-                 fontsize=10)
+    fig.suptitle(
+        f"ragqa {settings.get('reader', '')} · model {settings.get('model')} · top_k {settings.get('top_k')}"
+        f" · {settings.get('date')}",
+        fontsize=10,
+    )
     fig.tight_layout()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.output)

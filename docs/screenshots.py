@@ -2,7 +2,7 @@
 
 Run against a server over the default index (`make run`, or `ragqa serve`):
     python docs/screenshots.py http://127.0.0.1:8000
-It drives Debian's Chromium through Playwright, as tests/test_browser.py does, and writes
+It drives Debian's Chromium through Playwright, as tests/system/test_browser.py does, and writes
 docs/chat-desktop.png and docs/chat-mobile.png.
 """
 
@@ -20,9 +20,13 @@ SIZES = {"desktop": {"width": 1280, "height": 960}, "mobile": {"width": 390, "he
 
 def shoot(base: str) -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         for name, viewport in SIZES.items():
-            context = browser.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=2 if name == "mobile" else 1)
+            context = browser.new_context(
+                viewport=viewport, locale="zh-CN", device_scale_factor=2 if name == "mobile" else 1
+            )
             page = context.new_page()
             page.goto(base + "/")
             page.fill("#question", QUESTION)

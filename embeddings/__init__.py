@@ -1,1 +1,1 @@
-"""Vectors only: load a sentence-transformers model, and store/search a FAISS index directory."""
+"""Embedding models: the embedded ones installed offline, loaded, encoding normalised vectors (no questions)."""

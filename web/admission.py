@@ -10,8 +10,8 @@ the page, feedback) never enter the queue.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from qa.errors import RagqaError
 
@@ -25,9 +25,7 @@ class Overloaded(RagqaError):
     status = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after: int = RETRY_AFTER) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = RETRY_AFTER
 
 
 class Admission:
@@ -59,8 +57,10 @@ class Admission:
     def _queue(self) -> None:
         with self._lock:
             if self._waiting >= self.depth:
-                raise Overloaded(f"the server is busy ({self.slots} question(s) in flight and {self.depth} waiting "
-                                 f"per worker); retry in {RETRY_AFTER} s")
+                raise Overloaded(
+                    f"the server is busy ({self.slots} question(s) in flight and {self.depth} waiting "
+                    f"per worker); retry in {RETRY_AFTER} s"
+                )
             self._waiting += 1
         try:
             admitted = self._free.acquire(timeout=self.wait)

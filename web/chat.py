@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 
 from qa.errors import RagqaError
+from web import state
 from web.i18n import TEXT, best_language
 from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon
 
@@ -19,7 +20,7 @@ def page_language() -> str:
 
 
 @bp.route("/", methods=["GET", "POST"])
-def index():  # type: ignore[no-untyped-def]
+def index():
     """Show the chat form, and the answer when a question came with the request."""
     lang = page_language()
     question = request.form.get("question") if request.method == "POST" else request.args.get("q")
@@ -28,16 +29,23 @@ def index():  # type: ignore[no-untyped-def]
     status = 200
     if question is not None:
         try:
-            from web.api import get_pipeline
-
-            result = get_pipeline().ask(question).to_dict()
+            result = state.get_pipeline().ask(question).to_dict()
         except RagqaError as exc:
             # The library speaks English; the page says the common errors in the page's language.
             error, status = TEXT[lang].get(f"err_{exc.code}", exc.message), exc.status
-    ready = current_app.extensions["ragqa"]["pipeline"] is not None
+    ready = state.ready()
     return render_template(
-        "chat.html", lang=lang, t=TEXT[lang], t_json=json.dumps(TEXT[lang], ensure_ascii=False),
-        question=question or "", result=result, error=error, ready=ready, highlight=highlight_html,
-        confidence=confidence_level, bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}", icon=icon,
+        "chat.html",
+        lang=lang,
+        t=TEXT[lang],
+        t_json=json.dumps(TEXT[lang], ensure_ascii=False),
+        question=question or "",
+        result=result,
+        error=error,
+        ready=ready,
+        highlight=highlight_html,
+        confidence=confidence_level,
+        bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}",
+        icon=icon,
         feedback_saved=request.args.get("feedback") == "saved",
     ), status

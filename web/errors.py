@@ -12,12 +12,17 @@ from qa.errors import RagqaError
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
-    400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large",
-    415: "unsupported_media_type", 429: "too_many_requests", 503: "unavailable",
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "unavailable",
 }
 
 
-def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, code: str, message: str):
     if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/openapi.json"):
         response = jsonify({"error": {"code": code, "message": message}})
         response.status_code = status
@@ -29,15 +34,14 @@ def error_response(status: int, code: str, message: str):  # type: ignore[no-unt
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(RagqaError)
-    def _ragqa(exc: RagqaError):  # type: ignore[no-untyped-def]
+    def _ragqa(exc: RagqaError):
         response = app.make_response(error_response(exc.status, exc.code, exc.message))
-        retry_after = getattr(exc, "retry_after", None)  # overload: tell the client when to come back
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(retry_after)
+        if exc.retry_after is not None:  # overload: tell the client when to come back
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException):
         status = exc.code or 500
         message = {
             413: f"the request body is larger than {app.config['MAX_CONTENT_LENGTH'] // 1024} KB",
@@ -51,6 +55,6 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "something went wrong on the server; it has been logged")

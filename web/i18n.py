@@ -109,7 +109,7 @@ TEXT: dict[str, dict[str, str]] = {
 def best_language(accept: list[tuple[str, float]], requested: str | None) -> str:
     """An explicit ?lang= wins; otherwise the first supported language the browser accepts."""
     if requested in LANGUAGES:
-        return requested  # type: ignore[return-value]
+        return requested
     for value, _quality in accept:
         primary = value.split("-")[0].lower()
         if primary in LANGUAGES:

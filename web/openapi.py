@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.feedback import MAX_ANSWER_CHARS, MAX_ID_CHARS, RATINGS
+from qa.feedback.submission import MAX_ANSWER_CHARS, MAX_ID_CHARS, RATINGS
 from qa.pipeline import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 
 
 def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _json(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
 
 
 SCHEMAS: dict[str, Any] = {
@@ -27,27 +33,44 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["question"],
         "properties": {
-            "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS,
-                         "description": "Surrounding whitespace is stripped; the stripped text must be non-empty."},
+            "question": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_QUESTION_CHARS,
+                "description": "Surrounding whitespace is stripped; the stripped text must be non-empty.",
+            },
             "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
         },
     },
     "Highlight": {
         "type": "object",
         "required": ["kind", "start", "end"],
-        "properties": {"kind": {"type": "string"}, "start": {"type": "integer", "minimum": 0},
-                       "end": {"type": "integer", "minimum": 0}},
+        "properties": {
+            "kind": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+        },
     },
     "Passage": {
         "type": "object",
         "required": ["id", "doc", "title", "section", "kind", "source", "text", "score", "highlights"],
         "properties": {
-            "id": {"type": "string"}, "doc": {"type": "string"}, "title": {"type": "string"},
-            "section": _NULLABLE_STRING, "kind": {"type": "string"},
-            "source": {"type": "object", "required": ["path", "start", "end"],
-                       "properties": {"path": {"type": "string"}, "start": {"type": ["integer", "null"]},
-                                      "end": {"type": ["integer", "null"]}}},
-            "text": {"type": "string"}, "score": {"type": "number"},
+            "id": {"type": "string"},
+            "doc": {"type": "string"},
+            "title": {"type": "string"},
+            "section": _NULLABLE_STRING,
+            "kind": {"type": "string"},
+            "source": {
+                "type": "object",
+                "required": ["path", "start", "end"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "start": {"type": ["integer", "null"]},
+                    "end": {"type": ["integer", "null"]},
+                },
+            },
+            "text": {"type": "string"},
+            "score": {"type": "number"},
             "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
         },
     },
@@ -55,9 +78,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["text", "passage_id", "start", "end", "score"],
         "additionalProperties": False,
-        "properties": {"text": {"type": "string"}, "passage_id": {"type": "string"},
-                       "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0},
-                       "score": {"type": "number"}},
+        "properties": {
+            "text": {"type": "string"},
+            "passage_id": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "score": {"type": "number"},
+        },
     },
     "AskResponse": {
         "type": "object",
@@ -75,82 +102,126 @@ SCHEMAS: dict[str, Any] = {
         "required": ["question", "rating", "passages"],
         "additionalProperties": False,
         "description": "A verdict on one answer. `answer` and `passage_id` are both null when no answer was shown; "
-                       "a `correction` goes with a thumbs down.",
+        "a `correction` goes with a thumbs down.",
         "properties": {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
             "rating": {"enum": list(RATINGS)},
             "answer": {"type": ["string", "null"], "maxLength": MAX_ANSWER_CHARS},
             "passage_id": {"type": ["string", "null"], "description": "One of `passages`: where the answer was shown."},
             "correction": {"type": ["string", "null"], "maxLength": MAX_ANSWER_CHARS},
-            "passages": {"type": "array", "minItems": 1, "maxItems": MAX_TOP_K,
-                         "items": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
-                         "description": "Ids of the passages shown with the answer, best first; each must be in the index."},
+            "passages": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_TOP_K,
+                "items": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
+                "description": "Ids of the passages shown with the answer, best first; each must be in the index.",
+            },
         },
     },
     "FeedbackStored": {
         "type": "object",
         "required": ["id", "rating", "context_id"],
         "additionalProperties": False,
-        "properties": {"id": {"type": "integer", "minimum": 1}, "rating": {"enum": list(RATINGS)},
-                       "context_id": {"type": "string", "description": "The passage kept as the record's context."}},
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "rating": {"enum": list(RATINGS)},
+            "context_id": {"type": "string", "description": "The passage kept as the record's context."},
+        },
     },
     "Error": {
         "type": "object",
         "required": ["error"],
         "additionalProperties": False,
-        "properties": {"error": {"type": "object", "required": ["code", "message"],
-                                 "properties": {"code": {"type": "string"}, "message": {"type": "string", "minLength": 1}}}},
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string", "minLength": 1}},
+            }
+        },
     },
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Ready": {
         "type": "object",
         "required": ["status", "model", "passages", "index_version"],
         "properties": {
-            "status": {"const": "ready"}, "model": {"type": "string"}, "reader": {"type": "string"},
-            "passages": {"type": "integer", "minimum": 0}, "built_at": _NULLABLE_STRING, "index": _NULLABLE_STRING,
+            "status": {"const": "ready"},
+            "model": {"type": "string"},
+            "reader": {"type": "string"},
+            "passages": {"type": "integer", "minimum": 0},
+            "built_at": _NULLABLE_STRING,
+            "index": _NULLABLE_STRING,
             "index_version": _NULLABLE_STRING,
-            "refused": {"type": "object", "required": ["reason"],
-                        "properties": {"version": _NULLABLE_STRING, "reason": {"type": "string"}},
-                        "description": "A newer index version that failed verification; the listed one keeps serving."},
+            "refused": {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"version": _NULLABLE_STRING, "reason": {"type": "string"}},
+                "description": "A newer index version that failed verification; the listed one keeps serving.",
+            },
         },
     },
-    "NotReady": {"type": "object", "required": ["status", "reason"],
-                 "properties": {"status": {"const": "unavailable"}, "reason": {"type": "string"}}},
+    "NotReady": {
+        "type": "object",
+        "required": ["status", "reason"],
+        "properties": {"status": {"const": "unavailable"}, "reason": {"type": "string"}},
+    },
 }
 
 PATHS: dict[str, Any] = {
-    "/api/ask": {"post": {
-        "summary": "Answer a question from the indexed documents",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
-        "responses": {
-            "200": _json("The answer (or null) and the passages it was read from", "AskResponse"),
-            "400": _error("Invalid JSON, body, question or top_k"),
-            "413": _error("Body larger than 16 KB"),
-            "415": _error("Body is not application/json"),
-            "429": {**_error("Too many questions in flight; retry after the Retry-After seconds"),
-                    "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
-            "503": _error("The index or the model is not loaded"),
-        },
-    }},
-    "/api/feedback": {"post": {
-        "summary": "Store a thumbs up or down on one answer, with an optional corrected answer",
-        "requestBody": {"required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}}},
-        "responses": {
-            "201": _json("Stored; `ragqa feedback export` turns the records into a SQuAD file", "FeedbackStored"),
-            "400": _error("Invalid JSON or body, a field out of range, or a passage id not in the index"),
-            "413": _error("Body larger than 16 KB"),
-            "415": _error("Body is not application/json"),
-            "503": _error("The index is not loaded, or the feedback database cannot be written"),
-        },
-    }},
+    "/api/ask": {
+        "post": {
+            "summary": "Answer a question from the indexed documents",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}},
+            },
+            "responses": {
+                "200": _json("The answer (or null) and the passages it was read from", "AskResponse"),
+                "400": _error("Invalid JSON, body, question or top_k"),
+                "413": _error("Body larger than 16 KB"),
+                "415": _error("Body is not application/json"),
+                "429": {
+                    **_error("Too many questions in flight; retry after the Retry-After seconds"),
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                },
+                "503": _error("The index or the model is not loaded"),
+            },
+        }
+    },
+    "/api/feedback": {
+        "post": {
+            "summary": "Store a thumbs up or down on one answer, with an optional corrected answer",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}},
+            },
+            "responses": {
+                "201": _json("Stored; `ragqa feedback export` turns the records into a SQuAD file", "FeedbackStored"),
+                "400": _error("Invalid JSON or body, a field out of range, or a passage id not in the index"),
+                "413": _error("Body larger than 16 KB"),
+                "415": _error("Body is not application/json"),
+                "503": _error("The index is not loaded, or the feedback database cannot be written"),
+            },
+        }
+    },
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("The process answers", "Health")}}},
-    "/readyz": {"get": {"summary": "Readiness", "responses": {
-        "200": _json("Ready to answer, from the named index version", "Ready"),
-        "503": _json("Not ready, and why", "NotReady"),
-    }}},
-    "/openapi.json": {"get": {"summary": "This document", "responses": {
-        "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/readyz": {
+        "get": {
+            "summary": "Readiness",
+            "responses": {
+                "200": _json("Ready to answer, from the named index version", "Ready"),
+                "503": _json("Not ready, and why", "NotReady"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}
+            },
+        }
+    },
 }
 
 

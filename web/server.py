@@ -17,7 +17,7 @@ from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT
 DEFAULT_THREADS = 16  # per worker: 1 question answered + DEFAULT_DEPTH queued + the rest for probes and pages
 
 
-class RagqaServer(BaseApplication):  # type: ignore[misc]
+class RagqaServer(BaseApplication):
     def __init__(self, options: dict[str, Any], app_config: dict[str, Any], threads_per_worker: int) -> None:
         self.options = options
         self.app_config = app_config
@@ -28,7 +28,7 @@ class RagqaServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):  # type: ignore[no-untyped-def]
+    def load(self):
         # Runs in each worker after fork: split the cores between workers, then load the model.
         import torch
 
@@ -41,13 +41,24 @@ class RagqaServer(BaseApplication):  # type: ignore[misc]
 def check_queueing(threads: int, queue_depth: int) -> None:
     """Refuse thread and queue settings that would leave health checks waiting behind questions."""
     if threads < queue_depth + 2:
-        raise RagqaError(f"--threads {threads} leaves no thread for health checks beside 1 question and "
-                         f"{queue_depth} queued; use at least {queue_depth + 2}")
+        raise RagqaError(
+            f"--threads {threads} leaves no thread for health checks beside 1 question and "
+            f"{queue_depth} queued; use at least {queue_depth + 2}"
+        )
 
 
-def serve(index_dir: str, model: str | None, host: str, port: int, workers: int, timeout: int,
-          threads: int = DEFAULT_THREADS, queue_wait: float = DEFAULT_WAIT, reload_interval: float = 1.0,
-          queue_depth: int = DEFAULT_DEPTH) -> None:
+def serve(
+    index_dir: str,
+    model: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    timeout: int,
+    threads: int = DEFAULT_THREADS,
+    queue_wait: float = DEFAULT_WAIT,
+    reload_interval: float = 1.0,
+    queue_depth: int = DEFAULT_DEPTH,
+) -> None:
     """Run gunicorn in the foreground until interrupted.
 
     Each worker hands every connection it accepts to a thread at once (worker_connections equals
@@ -73,7 +84,11 @@ def serve(index_dir: str, model: str | None, host: str, port: int, workers: int,
         "loglevel": "info",
     }
     torch_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
-    app_config = {"RAGQA_INDEX": index_dir, "RAGQA_MODEL": model, "RAGQA_QUEUE_WAIT": queue_wait,
-                  "RAGQA_QUEUE_DEPTH": queue_depth,
-                  "RAGQA_RELOAD_INTERVAL": reload_interval}
+    app_config = {
+        "RAGQA_INDEX": index_dir,
+        "RAGQA_MODEL": model,
+        "RAGQA_QUEUE_WAIT": queue_wait,
+        "RAGQA_QUEUE_DEPTH": queue_depth,
+        "RAGQA_RELOAD_INTERVAL": reload_interval,
+    }
     RagqaServer(options, app_config, torch_threads).run()

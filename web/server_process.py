@@ -6,6 +6,7 @@ after fork); nothing here is imported by the app itself.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,8 +34,14 @@ def get_json(url: str, timeout: float = 30) -> tuple[int, dict]:
 
 
 @contextmanager
-def running_server(index: Path, log_path: Path, *args: str, launcher: Sequence[str] = (sys.executable, "-m", "qa"),
-                   env: Mapping[str, str] | None = None, ready_within: float = 300) -> Iterator[str]:
+def running_server(
+    index: Path,
+    log_path: Path,
+    *args: str,
+    launcher: Sequence[str] = (sys.executable, "-m", "qa"),
+    env: Mapping[str, str] | None = None,
+    ready_within: float = 300,
+) -> Iterator[str]:
     """Yield the base URL of a ready `ragqa serve`; stop its whole process group afterwards.
 
     Args:
@@ -48,8 +55,13 @@ def running_server(index: Path, log_path: Path, *args: str, launcher: Sequence[s
     port = _free_port()
     command = [*launcher, "serve", "--index", str(index), "--port", str(port), *args]
     with open(log_path, "wb") as log:  # a file, not a pipe: an unread pipe would fill and block the server
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+        proc = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
         base = f"http://127.0.0.1:{port}"
         try:  # whatever goes wrong while waiting, the server's process group does not outlive the caller
             _wait_until_ready(proc, base, log_path, ready_within)
@@ -80,10 +92,8 @@ def _wait_until_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group (gunicorn and its workers), then SIGKILL it if it lingers."""
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group has already exited
         os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:  # the whole group has already exited
-        pass
     try:
         proc.wait(timeout=STOP_SECONDS)
     except subprocess.TimeoutExpired:

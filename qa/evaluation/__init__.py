@@ -1,0 +1,1 @@
+"""Labelled questions and the pipeline's score on them: datasets, CMRC metrics, evaluation runs, calibration."""

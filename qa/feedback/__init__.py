@@ -1,0 +1,1 @@
+"""Answer feedback: submissions checked on entry, kept in SQLite, exported as SQuAD labels."""

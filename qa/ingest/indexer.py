@@ -1,0 +1,118 @@
+"""Build an index directory from a corpus folder: passages, vectors, BM25, manifest."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings.encoder import Encoder
+from qa.errors import IndexUnavailable
+from qa.ingest.corpus import read_corpus
+from qa.ingest.documents import Document
+from qa.ingest.passages import MAX_CHARS, MIN_CHARS, split_passages
+from qa.retrieval import cosine_scale
+from qa.store import bm25, read_manifest, save_index, sentences, versions
+
+# Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
+CHUNKER_VERSION = 4
+
+
+@dataclass
+class BuildReport:
+    index_dir: Path
+    documents: int
+    passages: int
+    seconds: float
+    skipped: list[str] = field(default_factory=list)
+    version: str | None = None
+
+    @property
+    def passages_per_second(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+
+def chunking_settings(max_chars: int = MAX_CHARS, min_chars: int = MIN_CHARS) -> dict[str, int]:
+    return {"version": CHUNKER_VERSION, "max_chars": max_chars, "min_chars": min_chars}
+
+
+def build_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    encoder: Encoder,
+    progress: bool = False,
+    max_chars: int = MAX_CHARS,
+    keep: int = versions.DEFAULT_KEEP,
+) -> BuildReport:
+    """Read, split, embed and publish a new version; the live one serves until the new one is complete."""
+    started = time.perf_counter()
+    corpus = read_corpus(corpus_dir)
+    source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
+    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep)
+    report.seconds = time.perf_counter() - started
+    report.skipped = corpus.skipped
+    return report
+
+
+def index_documents(
+    documents: list[Document],
+    source: dict[str, str],
+    index_dir: str | Path,
+    encoder: Encoder,
+    progress: bool = False,
+    max_chars: int = MAX_CHARS,
+    keep: int = versions.DEFAULT_KEEP,
+) -> BuildReport:
+    """Split documents into passages, embed them and publish them as a new version of the index root.
+
+    A second build of the same root while this one runs is refused (IndexBusy) before any work.
+    """
+    with versions.build_lock(index_dir):
+        return _index_locked(documents, source, index_dir, encoder, progress, max_chars, keep)
+
+
+def _index_locked(
+    documents: list[Document],
+    source: dict[str, str],
+    index_dir: str | Path,
+    encoder: Encoder,
+    progress: bool,
+    max_chars: int,
+    keep: int,
+) -> BuildReport:
+    started = time.perf_counter()
+    passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
+    texts = [p.embedding_text() for p in passages]
+    vectors = encoder.encode_passages(texts, progress=progress)
+    sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress=progress)
+    manifest = {
+        "model": {
+            "id": encoder.model_id,
+            "fingerprint": encoder.fingerprint,
+            "prompts": encoder.prompts,
+            "cosine_scale": cosine_scale.measure(encoder).to_dict(),
+        },
+        "corpus": {**source, "documents": len(documents)},
+        "chunking": chunking_settings(max_chars),
+    }
+    published = save_index(
+        index_dir, vectors, [p.to_dict() for p in passages], manifest, bm25.build(texts), sentence_vectors, keep=keep
+    )
+    return BuildReport(
+        Path(index_dir), len(documents), len(passages), time.perf_counter() - started, version=published.name
+    )
+
+
+def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:
+    """Why the index must be rebuilt for this corpus and model, or None when it is current."""
+    try:
+        manifest = read_manifest(index_dir)
+    except IndexUnavailable as exc:
+        return str(exc)
+    if manifest.get("model", {}).get("id") != model_id:
+        return f"index was built with model '{manifest.get('model', {}).get('id')}', not '{model_id}'"
+    if manifest.get("chunking") != chunking_settings(manifest.get("chunking", {}).get("max_chars", MAX_CHARS)):
+        return "passage splitting has changed since the index was built"
+    if manifest.get("corpus", {}).get("checksum") != read_corpus(corpus_dir).checksum:
+        return "the corpus has changed since the index was built"
+    return None

@@ -1,0 +1,1 @@
+"""The trained extractive reader: token windows with exact offsets, span edges and forms, loading and training."""

@@ -1,0 +1,94 @@
+"""The dense side of an index: L2-normalised vectors in FAISS, with one record (a passage) per vector."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import IndexUnavailable
+from qa.store import files, versions
+
+VECTORS = "vectors.faiss"
+RECORDS = "records.jsonl"
+
+
+@dataclass
+class DenseIndex:
+    """Vectors in FAISS plus their records and the version's manifest."""
+
+    faiss_index: Any
+    records: list[dict[str, Any]]
+    manifest: dict[str, Any]
+    version: str | None = None
+
+    @property
+    def size(self) -> int:
+        return int(self.faiss_index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k inner products for each query row: (scores, ids); ids are -1 past the end."""
+        k = max(1, min(k, self.size))
+        return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+
+
+def build(vectors: np.ndarray, records: list[dict[str, Any]], manifest: dict[str, Any]) -> DenseIndex:
+    """Make an exact inner-product index (vectors must already be L2-normalised)."""
+    import faiss
+
+    if len(vectors) != len(records):
+        raise ValueError(f"{len(vectors)} vectors for {len(records)} records")
+    dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else int(manifest["model"]["dimension"])
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    full = {"format_version": files.FORMAT_VERSION, "count": len(records), **manifest}
+    full["model"] = {**manifest.get("model", {}), "dimension": dim}
+    return DenseIndex(index, records, full)
+
+
+def save(
+    index: DenseIndex, root: str | Path, extra: Callable[[Path], None] | None = None, keep: int = versions.DEFAULT_KEEP
+) -> versions.Version:
+    """Publish the index, and what `extra(folder)` writes beside it, as a new version of root and
+    point root at it (the caller holds the build lock)."""
+    import faiss
+
+    def write_files(folder: Path) -> None:
+        faiss.write_index(index.faiss_index, str(folder / VECTORS))
+        with open(folder / RECORDS, "w", encoding="utf-8") as fh:
+            for record in index.records:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if extra is not None:
+            extra(folder)
+
+    def write(folder: Path) -> None:
+        index.manifest = files.write(folder, index.manifest, write_files)
+
+    published = versions.publish(root, write, keep=keep)
+    index.version = published.name
+    return published
+
+
+def from_files(found: files.IndexFiles, model_id: str | None = None, fingerprint: str | None = None) -> DenseIndex:
+    """Build the searchable index from verified files, refusing one built with another model."""
+    import faiss
+
+    manifest = found.manifest
+    files.check_model(manifest, model_id, fingerprint, found.directory)
+    try:
+        faiss_index = faiss.deserialize_index(np.frombuffer(found.data[VECTORS], dtype=np.uint8).copy())
+        records = [json.loads(line) for line in found.data[RECORDS].decode("utf-8").splitlines() if line]
+    except (RuntimeError, ValueError) as exc:
+        raise IndexUnavailable(
+            f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
+        ) from exc
+    if faiss_index.ntotal != len(records) or len(records) != manifest.get("count"):
+        raise IndexUnavailable(
+            f"index at {found.directory} is inconsistent ({faiss_index.ntotal} vectors, {len(records)} records)"
+        )
+    return DenseIndex(faiss_index, records, manifest, found.version)

@@ -1,0 +1,116 @@
+"""The ragqa command through click's runner: index, ask, errors as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from qa.cli import main
+from qa.store.versions import resolve
+
+
+def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "index"
+    result = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "documents" in result.output and "passages" in result.output and "passages/s" in result.output
+    assert (resolve(target).path / "manifest.json").is_file() and "version" in result.output
+    again = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
+    assert again.exit_code == 0 and "up to date" in again.output
+    (corpus_dir / "new.txt").write_text("新增的文档。", encoding="utf-8")
+    try:
+        stale = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
+        assert stale.exit_code == 0 and "corpus has changed" in stale.output
+    finally:
+        (corpus_dir / "new.txt").unlink()
+
+
+def test_index_reports_skipped_files(runner, tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("一段正常的文字。", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes("编码错误".encode("gbk"))
+    (corpus / "photo.png").write_bytes(b"\x89PNG")
+    result = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 0, result.output
+    assert "bad.txt" in result.output and "UTF-8" in result.output and "photo.png" in result.output
+
+
+def test_ask_prints_the_answer(runner, index_dir: Path) -> None:
+    result = runner.invoke(
+        main, ["ask", "福建三峡海上风电国际产业园占地多少亩？", "--index", str(index_dir), "--top-k", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1000亩" in result.output.splitlines()[0]
+
+
+def test_ask_json_is_the_api_shape(runner, index_dir: Path) -> None:
+    result = runner.invoke(
+        main, ["ask", "福建三峡海上风电国际产业园的总投资是多少钱？", "--index", str(index_dir), "--json"]
+    )
+    data = json.loads(result.output)
+    assert data["answer"]["text"] == "40亿元" and len(data["passages"]) == 5
+
+
+def test_settings_come_from_the_environment(runner, index_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RAGQA_INDEX", str(index_dir))
+    import importlib
+
+    import qa.cli
+
+    cli = importlib.reload(qa.cli)
+    try:
+        result = runner.invoke(cli.main, ["ask", "福建三峡海上风电国际产业园占地多少亩？", "--json"])
+        assert result.exit_code == 0, result.output
+    finally:
+        monkeypatch.delenv("RAGQA_INDEX")
+        importlib.reload(qa.cli)
+
+
+def _one_line_error(result) -> str:
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:")
+    return lines[0]
+
+
+def test_errors_are_one_line(runner, index_dir: Path, tmp_path: Path) -> None:
+    assert "empty" in _one_line_error(runner.invoke(main, ["ask", "  ", "--index", str(index_dir)]))
+    assert "ragqa index" in _one_line_error(runner.invoke(main, ["ask", "hi", "--index", str(tmp_path / "none")]))
+    assert "top_k" in _one_line_error(runner.invoke(main, ["ask", "hi", "--index", str(index_dir), "--top-k", "99"]))
+    assert "not found" in _one_line_error(
+        runner.invoke(main, ["index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")])
+    )
+    assert "no-such-model" in _one_line_error(
+        runner.invoke(main, ["ask", "hi", "--index", str(index_dir), "--model", "no-such-model"])
+    )
+
+
+def test_serve_refuses_a_missing_index(runner, tmp_path: Path) -> None:
+    line = _one_line_error(runner.invoke(main, ["serve", "--index", str(tmp_path / "none")]))
+    assert "ragqa index" in line
+
+
+def test_serve_refuses_threads_that_leave_no_room_for_health_checks(runner, index_dir: Path) -> None:
+    line = _one_line_error(
+        runner.invoke(main, ["serve", "--index", str(index_dir), "--threads", "4", "--queue-depth", "8"])
+    )
+    assert "--threads 4" in line and "at least 10" in line
+
+
+def test_module_entry_point(index_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "qa", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "index" in result.stdout and "serve" in result.stdout
+
+
+def test_file_system_errors_are_one_line(runner, corpus_dir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = _one_line_error(
+        runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(blocker / "index")])
+    )
+    assert str(blocker) in line

@@ -1,0 +1,196 @@
+"""Answer feedback: validation, the JSON and form endpoints, the SQLite store and the SQuAD export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from qa.cli import main
+from qa.errors import BadRequest
+from qa.evaluation.datasets import load_dataset
+from qa.feedback.submission import check_feedback
+
+ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
+UNANSWERABLE = "量子计算机的工作原理是什么？"
+
+
+def _submission(client, question: str, rating: str, correction: str | None = None) -> dict:
+    """Ask through the API, then build the body the page would send for that answer."""
+    data = client.post("/api/ask", json={"question": question}).get_json()
+    answer = data["answer"]
+    return {
+        "question": data["question"],
+        "rating": rating,
+        "answer": answer and answer["text"],
+        "passage_id": answer and answer["passage_id"],
+        "correction": correction,
+        "passages": [p["id"] for p in data["passages"]],
+    }
+
+
+GOOD = {"question": "q?", "rating": "up", "answer": "a", "passage_id": "d#1", "passages": ["d#1", "d#2"]}
+
+
+@pytest.mark.parametrize(
+    "change,code",
+    [
+        ({"rating": "meh"}, "invalid_rating"),
+        ({"rating": None}, "invalid_rating"),
+        ({"question": "  "}, "empty_question"),
+        ({"question": 3}, "invalid_question"),
+        ({"answer": "x" * 513}, "invalid_answer"),
+        ({"answer": 5}, "invalid_answer"),
+        ({"rating": "down", "correction": "c" * 513}, "invalid_correction"),
+        ({"correction": "b"}, "invalid_correction"),  # a correction comes with a thumbs down
+        ({"passages": []}, "invalid_passages"),
+        ({"passages": ["d#1"] * 21}, "invalid_passages"),
+        ({"passages": "d#1"}, "invalid_passages"),
+        ({"passages": ["d#1", ""]}, "invalid_passages"),
+        ({"passage_id": "elsewhere#9"}, "invalid_passage_id"),
+        ({"passage_id": None}, "invalid_passage_id"),  # an answer needs its passage
+        ({"extra": 1}, "unknown_field"),
+    ],
+)
+def test_malformed_feedback_is_refused_with_its_code(change: dict, code: str) -> None:
+    with pytest.raises(BadRequest) as err:
+        check_feedback({**GOOD, **change})
+    assert err.value.code == code and err.value.message
+
+
+def test_well_formed_feedback_is_normalised() -> None:
+    fb = check_feedback({**GOOD, "rating": "down", "correction": "  right  ", "question": " q? "})
+    assert (fb.question, fb.correction, fb.gold, fb.passages) == ("q?", "right", "right", ("d#1", "d#2"))
+    assert check_feedback({**GOOD, "answer": None, "passage_id": None}).gold is None
+
+
+def test_api_stores_feedback_and_refuses_bad_input_as_json(client, app) -> None:
+    body = _submission(client, ANSWERED, "up")
+    response = client.post("/api/feedback", json=body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["context_id"] == body["passage_id"]
+    assert Path(app.config["RAGQA_FEEDBACK_DB"]).is_file()
+    for sent, status, code in [
+        ({**body, "rating": "sideways"}, 400, "invalid_rating"),
+        ({**body, "passages": ["nowhere#1"], "passage_id": None, "answer": None}, 400, "unknown_passage"),
+        ([1, 2], 400, "invalid_body"),
+    ]:
+        response = client.post("/api/feedback", json=sent)
+        assert response.status_code == status
+        assert response.get_json()["error"]["code"] == code and response.get_json()["error"]["message"]
+    assert (
+        client.post("/api/feedback", data="{", content_type="application/json").get_json()["error"]["code"]
+        == "invalid_json"
+    )
+    assert client.post("/api/feedback", data="rating=up").status_code == 415
+    assert client.post("/api/feedback", data=b"x" * 20000, content_type="application/json").status_code == 413
+
+
+def test_form_post_stores_feedback_and_shows_thanks(client) -> None:
+    body = _submission(client, ANSWERED, "down")
+    form = {
+        **{k: v for k, v in body.items() if k != "passages"},
+        "correction": "1000亩",
+        "lang": "en",
+        "passages": body["passages"],
+    }
+    response = client.post("/feedback", data=form)
+    assert response.status_code == 303
+    target = urlparse(response.headers["Location"])
+    assert parse_qs(target.query)["q"] == [ANSWERED] and parse_qs(target.query)["feedback"] == ["saved"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your feedback was saved" in page and '<p class="answer-text">1000亩</p>' in page
+
+
+def test_form_post_with_bad_input_is_a_readable_page(client) -> None:
+    response = client.post("/feedback?lang=en", data={"question": ANSWERED, "rating": "maybe", "passages": ["x"]})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'role="alert"' in html and "rating" in html and "Traceback" not in html
+
+
+def test_export_is_squad_that_eval_reads(client, app, runner, index_dir: Path, tmp_path: Path) -> None:
+    db = app.config["RAGQA_FEEDBACK_DB"]
+    sent = [
+        _submission(client, ANSWERED, "up"),  # the shown answer is gold
+        _submission(
+            client, "襄阳高新区此次集中开工的重大项目总投资多少？", "down", "31.9亿元"
+        ),  # the correction is gold
+        _submission(client, UNANSWERABLE, "up"),  # agreed: no answer in the corpus
+        _submission(client, ANSWERED, "down"),  # wrong, but no better answer given
+    ]
+    for body in sent:
+        assert client.post("/api/feedback", json=body).status_code == 201
+    out = tmp_path / "feedback.json"
+    result = runner.invoke(main, ["feedback", "export", "--db", db, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "exported 3" in result.output and "skipped 1" in result.output
+    squad = json.loads(out.read_text(encoding="utf-8"))
+    for article in squad["data"]:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                for answer in qa["answers"]:  # answer_start points at the answer in its context
+                    assert paragraph["context"][answer["answer_start"] :].startswith(answer["text"])
+    examples = {e.question: e for e in load_dataset(out).examples}
+    assert examples[ANSWERED].answers == ["1000亩"] and examples[
+        "襄阳高新区此次集中开工的重大项目总投资多少？"
+    ].answers == ["31.9亿元"]
+    assert examples[UNANSWERABLE].answerable is False and len(examples) == 3
+    report = tmp_path / "report.json"
+    evaluated = runner.invoke(main, ["eval", str(out), "--index", str(index_dir), "--json", str(report)])
+    assert evaluated.exit_code == 0, evaluated.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["overall"]["questions"] == 3 and data["overall"]["abstention_accuracy"] == 1.0
+    # The corrected question is scored against the correction, whatever the reader now answers there.
+    scored = {row["question"]: row["em"] for row in data["questions"]}
+    assert scored[ANSWERED] == 1.0 and set(scored) == {
+        ANSWERED,
+        UNANSWERABLE,
+        "襄阳高新区此次集中开工的重大项目总投资多少？",
+    }
+
+
+def test_export_errors_are_one_line(runner, tmp_path: Path) -> None:
+    missing = runner.invoke(
+        main, ["feedback", "export", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "o.json")]
+    )
+    assert missing.exit_code != 0 and "no feedback database" in missing.output and "Traceback" not in missing.output
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not a database" * 100)
+    broken = runner.invoke(main, ["feedback", "export", "--db", str(junk), "--out", str(tmp_path / "o.json")])
+    assert broken.exit_code != 0 and "feedback database" in broken.output and "Traceback" not in broken.output
+
+
+def test_store_keeps_records_across_instances(client, app) -> None:
+    """Durable: a second store over the same file (another worker, a restart) reads what the first wrote."""
+    from qa.feedback.store import FeedbackStore
+
+    client.post("/api/feedback", json=_submission(client, ANSWERED, "up"))
+    records = FeedbackStore(app.config["RAGQA_FEEDBACK_DB"]).records()
+    assert [(r.feedback.question, r.feedback.rating, r.feedback.answer) for r in records] == [
+        (ANSWERED, "up", "1000亩")
+    ]
+    assert "1000亩" in records[0].context and records[0].title
+
+
+def test_passage_in_its_document(client) -> None:
+    data = client.post("/api/ask", json={"question": ANSWERED}).get_json()
+    cited = data["passages"][0]
+    html = client.get("/context", query_string={"passage": cited["id"], "lang": "en"}).get_data(as_text=True)
+    assert html.count('id="cited"') == 1
+    assert html.count('class="doc-passage') > 5  # the rest of the newspaper page is there too
+    missing = client.get("/context?passage=nowhere%231&lang=en")
+    assert missing.status_code == 404 and "no such passage" in missing.get_data(as_text=True)
+
+
+def test_form_thumbs_up_ignores_the_correction_box(client, app) -> None:
+    """Every no-JS form carries the correction box; a thumbs up must not fail because something was typed in it."""
+    from qa.feedback.store import FeedbackStore
+
+    body = _submission(client, ANSWERED, "up")
+    form = {**{k: v for k, v in body.items() if v is not None}, "correction": "typed, then thought better of it"}
+    assert client.post("/feedback", data=form).status_code == 303
+    (record,) = FeedbackStore(app.config["RAGQA_FEEDBACK_DB"]).records()
+    assert (record.feedback.rating, record.feedback.correction) == ("up", None)

@@ -1,0 +1,39 @@
+"""`ragqa serve` as a real process (gunicorn, model loaded after fork), asked over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from embeddings.encoder import DEFAULT_MODEL
+from tests.helpers import http_json as _request
+
+
+def test_real_server_answers_over_http(server: str) -> None:
+    status, data = _request(
+        server + "/api/ask", json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？"}).encode()
+    )
+    assert status == 200 and data["answer"]["text"] == "1000亩"
+    # Both workers answer (several requests spread over them) and the model works after fork.
+    for question in ["福建三峡海上风电国际产业园的总投资是多少钱？"] * 4:
+        status, data = _request(server + "/api/ask", json.dumps({"question": question, "top_k": 2}).encode())
+        assert status == 200 and data["answer"]["text"] == "40亿元"
+
+
+def test_real_server_errors_are_json(server: str) -> None:
+    assert _request(server + "/api/ask", b'{"question": ""}')[0] == 400
+    status, data = _request(server + "/api/ask", b"x" * 20000)
+    assert status == 413 and data["error"]["code"] == "body_too_large"
+    status, data = _request(server + "/api/ask", b"question=hi", "application/x-www-form-urlencoded")
+    assert status == 415
+    status, data = _request(server + "/readyz")
+    assert status == 200 and data["model"] == DEFAULT_MODEL
+
+
+def test_real_server_serves_the_page(server: str) -> None:
+    with urllib.request.urlopen(server + "/?lang=en", timeout=60) as response:
+        html = response.read().decode()
+        assert response.headers["Content-Security-Policy"]
+    assert '<form id="ask-form"' in html
+    with urllib.request.urlopen(server + "/static/chat.js", timeout=60) as response:
+        assert b"/api/ask" in response.read()

@@ -1,0 +1,124 @@
+"""The app's pipeline and its question slots, as Flask's tutorial keeps its database: `init_app`,
+then `get_pipeline()` and `ask()` inside a request.
+
+A served app follows its index root (`web.live.LivePipeline`); an app built around a pipeline (tests,
+embedding ragqa in another app) keeps that one (`Fixed`). Either way, a question is answered by the
+pipeline of one version, inside this worker's admission slot (`web.admission`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask import Flask, current_app
+
+from qa.errors import RagqaError
+from qa.ingest.passages import Passage
+from qa.pipeline import Pipeline, Result, check_question, check_top_k
+from web.admission import Admission
+
+EXTENSION = "ragqa"
+
+
+class PipelineSource(Protocol):
+    def current(self) -> Pipeline:
+        """The pipeline to answer this request with; raises why there is none."""
+        ...
+
+    def status(self) -> dict[str, Any]:
+        """Readiness: whether one serves, and what newer version was refused and why."""
+        ...
+
+
+class Fixed:
+    """One pipeline, never reloaded."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def current(self) -> Pipeline:
+        return self.pipeline
+
+    def status(self) -> dict[str, Any]:
+        return {"ready": True}
+
+
+@dataclass
+class State:
+    source: PipelineSource
+    admission: Admission
+    # Passages by id for the pipeline they came from (feedback looks them up; built once per version).
+    _by_id: tuple[Pipeline | None, dict[str, Passage]] = field(default=(None, {}))
+
+    def passage(self, pipeline: Pipeline, passage_id: str) -> Passage | None:
+        if self._by_id[0] is not pipeline:
+            self._by_id = (pipeline, {p.id: p for p in pipeline.passages})
+        return self._by_id[1].get(passage_id)
+
+
+def init_app(app: Flask, pipeline: Pipeline | None = None) -> None:
+    """Give the app its pipeline: the one passed in, or the live version of RAGQA_INDEX, loaded now.
+
+    A pipeline that fails to load leaves the app up: /readyz reports why, questions answer 503.
+    """
+    config = app.config
+    admission = Admission(
+        int(config["RAGQA_SLOTS"]), float(config["RAGQA_QUEUE_WAIT"]), int(config["RAGQA_QUEUE_DEPTH"])
+    )
+    source: PipelineSource = Fixed(pipeline) if pipeline is not None else _live(app)
+    app.extensions[EXTENSION] = State(source, admission)
+
+
+def state() -> State:
+    return current_app.extensions[EXTENSION]
+
+
+def get_pipeline() -> Pipeline:
+    """The pipeline of the version serving now, or the error that keeps one from serving."""
+    return state().source.current()
+
+
+def ready() -> bool:
+    try:
+        get_pipeline()
+    except RagqaError:
+        return False
+    return True
+
+
+def ask(question: Any, top_k: Any) -> Result:
+    """Check the input, then answer in this worker's question slot (or raise Overloaded, a 429).
+
+    Bad input is refused before it queues; one version answers the whole question, even if a
+    reload lands meanwhile."""
+    check_question(question)
+    check_top_k(top_k)
+    pipeline = get_pipeline()
+    with state().admission.slot():
+        return pipeline.ask(question, top_k)
+
+
+def _live(app: Flask) -> PipelineSource:
+    """Follow the index root's pointer: the worker loads the live version and later ones as they appear."""
+    from web.live import LivePipeline
+
+    config = app.config
+
+    def load(root: Any, version: str | None, serving: Pipeline | None) -> Pipeline:
+        # A reload keeps the encoder model (and a trained reader) already in memory.
+        fresh = Pipeline.load(
+            root,
+            model=config["RAGQA_MODEL"],
+            encoder=serving.encoder if serving else None,
+            query_backend=config["RAGQA_QUERY_BACKEND"],
+            reader_dir=config["RAGQA_READER"],
+            version=version,
+            readers=serving.trained_readers if serving else None,
+        )
+        # One question before serving: the tokenizer dictionaries and torch kernels load lazily, and
+        # the first user should not wait for them (nor the version swap be a slow request).
+        fresh.ask("预热 warm-up", 1)
+        return fresh
+
+    return LivePipeline(config["RAGQA_INDEX"], load, float(config["RAGQA_RELOAD_INTERVAL"]))
