@@ -325,11 +325,10 @@ def evaluate(
     from pathlib import Path
 
     from qa.evaluation import evaluate as ev
-    from qa.evaluation.datasets import load_dataset
     from qa.ingest.indexer import index_documents
     from qa.pipeline import Pipeline
 
-    loaded = _folded([load_dataset(path) for path in datasets], fold)
+    loaded = _folded([_load_reporting_skips(path) for path in datasets], fold)
     with tempfile.TemporaryDirectory(prefix="ragqa-eval-") as tmp:
         target = Path(index_dir or Settings.from_env().index_dir)
         if build:
@@ -360,12 +359,24 @@ def evaluate(
         "date": date.today().isoformat(),
         "fold": fold,
         "reader_dir": reader_dir,
+        "skipped": {ds.name: [vars(s) for s in ds.skipped] for ds in loaded if ds.skipped},
     }
     data = ev.report(outcomes, settings)
     click.echo(ev.table(data))
     if json_out:
         ev.write_json(json_out, data)
         click.echo(f"report written to {json_out}", err=True)
+
+
+def _load_reporting_skips(path: str) -> Dataset:
+    """Load a dataset; say on stderr which malformed records were left out (the rest are still scored)."""
+    from qa.evaluation.datasets import load_dataset
+
+    dataset = load_dataset(path)
+    summary = dataset.skipped_summary()
+    if summary:
+        click.echo(summary, err=True)
+    return dataset
 
 
 def _folded(loaded: list[Dataset], fold: str | None) -> list[Dataset]:
@@ -440,11 +451,10 @@ def calibrate_reader(
 
     from qa.evaluation import calibration
     from qa.evaluation import evaluate as ev
-    from qa.evaluation.datasets import load_dataset
     from qa.pipeline import Pipeline
     from qa.reading.trained.settings import record_calibration
 
-    loaded = _folded([load_dataset(path) for path in datasets], fold)
+    loaded = _folded([_load_reporting_skips(path) for path in datasets], fold)
     pipeline = Pipeline.load(index_dir, reader_dir=reader_dir)
     examples = [ex for ds in loaded for ex in ev.sample(ds, limit)]
     # The trained reader, whichever questions it takes (the heuristic one when none is trained).
@@ -455,7 +465,7 @@ def calibrate_reader(
         other = Pipeline.load(
             other_index, encoder=pipeline.encoder, reader_dir="heuristic"
         )  # its passages and retrieval
-        extra = list(ev.sample(load_dataset(dataset), limit))
+        extra = list(ev.sample(_load_reporting_skips(dataset), limit))
         cases += calibration.collect(other, reader, extra, top_k, fallback=fallback)
     try:
         chosen = calibration.choose(

@@ -127,6 +127,40 @@ def test_eval_build_scores_a_squad_file(runner, squad_file: Path, tmp_path: Path
     assert report["settings"]["built"] is True and report["settings"]["model"] == DEFAULT_MODEL
 
 
+def test_eval_skips_blank_questions_and_scores_the_rest(runner, squad_file: Path, tmp_path: Path) -> None:
+    """CMRC 2018 carries blank questions; one used to stop the whole run with "the question is empty"."""
+    data = json.loads(squad_file.read_text(encoding="utf-8"))
+    qas = data["data"][0]["paragraphs"][0]["qas"]
+    qas += [{"id": "blank-1", "question": "", "answers": []}, {"id": "blank-2", "question": " \n", "answers": []}]
+    path = tmp_path / "cmrc_like.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "report.json"
+    result = runner.invoke(main, ["eval", str(path), "--build", "--json", str(out), "--top-k", "5"])
+    assert result.exit_code == 0, result.output
+    assert "cmrc_like: skipped 2 malformed record(s): blank-1 (blank question), blank-2 (blank question)" in (
+        result.output
+    )
+    report = json.loads(out.read_text())
+    assert report["overall"]["questions"] == 4 and {q["id"] for q in report["questions"]} == {"q1", "q2", "q3", "q4"}
+    assert [s["id"] for s in report["settings"]["skipped"]["cmrc_like"]] == ["blank-1", "blank-2"]
+
+
+def test_calibrate_reader_skips_malformed_records(runner, tmp_path: Path, index_dir: Path) -> None:
+    import shutil
+
+    from qa.reading.router import DEFAULT_READER
+
+    reader = tmp_path / "reader"
+    shutil.copytree(DEFAULT_READER, reader)
+    labels = tmp_path / "labels.jsonl"
+    lines = (DATA / "seed_labels.jsonl").read_text(encoding="utf-8").splitlines()[:3]
+    labels.write_text("\n".join([*lines, '{"id": "empty", "question": "", "answers": ["x"]}']), encoding="utf-8")
+    args = ["calibrate-reader", str(labels), "--reader", str(reader), "--index", str(index_dir), "--dry-run"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "labels: skipped 1 malformed record(s): empty (blank question)" in result.output and "chosen:" in result.output
+
+
 def test_eval_limit_and_held_out_format_without_code_change(
     runner, squad_file: Path, index_dir: Path, tmp_path: Path
 ) -> None:
