@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from embeddings.encoder import Encoder
 from qa.errors import IndexUnavailable
 from qa.ingest.corpus import read_corpus
-from qa.ingest.documents import Document
-from qa.ingest.passages import MAX_CHARS, MIN_CHARS, split_passages
+from qa.ingest.documents import Document, content_hash
+from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
 from qa.retrieval import cosine_scale
-from qa.store import bm25, read_manifest, save_index, sentences, versions
+from qa.store import bm25, catalog, read_manifest, save_index, sentences, versions
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
 CHUNKER_VERSION = 4
@@ -85,22 +87,50 @@ def _index_locked(
     texts = [p.embedding_text() for p in passages]
     vectors = encoder.encode_passages(texts, progress=progress)
     sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress=progress)
-    manifest = {
-        "model": {
-            "id": encoder.model_id,
-            "fingerprint": encoder.fingerprint,
-            "prompts": encoder.prompts,
-            "cosine_scale": cosine_scale.measure(encoder).to_dict(),
-        },
-        "corpus": {**source, "documents": len(documents)},
-        "chunking": chunking_settings(max_chars),
-    }
+    manifest = build_manifest(encoder, source, len(documents), max_chars)
     published = save_index(
-        index_dir, vectors, [p.to_dict() for p in passages], manifest, bm25.build(texts), sentence_vectors, keep=keep
+        index_dir,
+        vectors,
+        [p.to_dict() for p in passages],
+        manifest,
+        bm25.build(texts),
+        sentence_vectors,
+        keep=keep,
+        documents=document_entries(documents, passages),
     )
     return BuildReport(
         Path(index_dir), len(documents), len(passages), time.perf_counter() - started, version=published.name
     )
+
+
+def build_manifest(
+    encoder: Encoder,
+    source: dict[str, str],
+    documents: int,
+    max_chars: int,
+    scale: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a version says about how it was built (the model, the corpus, the splitting).
+
+    Args:
+        scale: the model's cosine scale when already known (an update keeps the live version's); measured otherwise.
+    """
+    return {
+        "model": {
+            "id": encoder.model_id,
+            "fingerprint": encoder.fingerprint,
+            "prompts": encoder.prompts,
+            "cosine_scale": scale or cosine_scale.measure(encoder).to_dict(),
+        },
+        "corpus": {**source, "documents": documents},
+        "chunking": chunking_settings(max_chars),
+    }
+
+
+def document_entries(documents: list[Document], passages: list[Passage]) -> list[catalog.Entry]:
+    """Each document's content hash and passage count, in passage order."""
+    counts = Counter(p.doc for p in passages)
+    return [catalog.Entry(d.id, content_hash(d), counts[d.id]) for d in documents]
 
 
 def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:

@@ -1,0 +1,214 @@
+"""Update an index to its corpus without a full rebuild: embed only new or changed documents.
+
+Each version lists its documents' content hashes (`qa.store.catalog`). An update compares them with
+the corpus as it is now; an unchanged document keeps its passages, vectors and sentence vectors
+from the live version, a new or changed one is split and embedded, a deleted one is left out. BM25
+is rebuilt over every passage (its IDF depends on all of them, and it costs seconds, not the
+minutes embedding does). Passages come out in the corpus's order, as a full build would put
+them, so the new version holds what a rebuild would; it is published like a build (a new
+version, then the pointer switch), and a failed update leaves the live version untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoder import Encoder
+from qa.errors import IndexUnavailable
+from qa.ingest.changes import Changes, compare
+from qa.ingest.corpus import read_corpus
+from qa.ingest.documents import Document, content_hash
+from qa.ingest.indexer import build_manifest, chunking_settings, document_entries
+from qa.ingest.passages import MAX_CHARS, Passage, split_passages
+from qa.store import bm25, catalog, read_files, save_index, sentences, versions
+from qa.store.index import StoredIndex, open_index
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class UpdateReport:
+    index_dir: Path
+    changes: Changes
+    passages: int  # in the new version
+    embedded: int  # passages embedded now (the rest were carried over)
+    seconds: float
+    version: str | None = None  # None when nothing changed and no version was written
+    skipped: list[str] = field(default_factory=list)
+    full_reason: str | None = None  # why every document was embedded, when one was
+
+
+def update_index(
+    corpus_dir: str | Path,
+    index_dir: str | Path,
+    encoder: Encoder,
+    progress: Progress | None = None,
+    bars: bool = False,
+    max_chars: int = MAX_CHARS,
+    keep: int = versions.DEFAULT_KEEP,
+) -> UpdateReport:
+    """Bring the index up to date with the corpus, embedding only what changed.
+
+    Args:
+        progress: called with one line per stage (comparing, embedding, publishing).
+        bars: show the encoder's progress bars while embedding.
+    """
+    started = time.perf_counter()
+    corpus = read_corpus(corpus_dir)
+    source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
+    say = progress or (lambda _line: None)
+    with versions.build_lock(index_dir):
+        report = _update_locked(corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep)
+    report.skipped = corpus.skipped
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _update_locked(
+    documents: list[Document],
+    source: dict[str, str],
+    index_dir: Path,
+    encoder: Encoder,
+    say: Progress,
+    bars: bool,
+    max_chars: int,
+    keep: int,
+) -> UpdateReport:
+    live, listed, reason = _reusable(index_dir, encoder, max_chars)
+    changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
+    if live is not None and not changes.any:
+        say(f"no document changed since version {live.version}; the index is up to date")
+        return UpdateReport(index_dir, changes, len(live.records), 0, 0.0, None)
+    say(changes.summary() + (f" (every document embedded: {reason})" if reason else ""))
+    carried = set(changes.unchanged) if live is not None else set()
+    fresh = [d for d in documents if d.id not in carried]
+    new_passages = split_passages(fresh, max_chars=max_chars, fits=encoder.fits)
+    say(f"embedding {len(new_passages)} passages of {len(fresh)} documents")
+    new_vectors = encoder.encode_passages([p.embedding_text() for p in new_passages], progress=bars)
+    new_sentences = sentences.encode([p.text for p in new_passages], encoder, progress=bars)
+    passages, vectors, sentence_vectors = _assemble(
+        documents, carried, live, new_passages, new_vectors, new_sentences, encoder.dim
+    )
+    scale = live.manifest["model"].get("cosine_scale") if live is not None else None
+    manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale)
+    texts = [p.embedding_text() for p in passages]
+    say(f"publishing {len(passages)} passages")
+    published = save_index(
+        index_dir,
+        vectors,
+        [p.to_dict() for p in passages],
+        manifest,
+        bm25.build(texts),
+        sentence_vectors,
+        keep=keep,
+        documents=document_entries(documents, passages),
+    )
+    return UpdateReport(index_dir, changes, len(passages), len(new_passages), 0.0, published.name, full_reason=reason)
+
+
+def _reusable(
+    index_dir: Path, encoder: Encoder, max_chars: int
+) -> tuple[StoredIndex | None, list[catalog.Entry] | None, str | None]:
+    """The live version when its passages and vectors can be carried over (else None and why not),
+    and its documents (for the summary, even when nothing can be carried over)."""
+    try:
+        live = open_index(read_files(index_dir))
+    except IndexUnavailable as exc:
+        return None, None, f"no usable live version ({exc.message})"
+    why = _why_not(live, encoder, max_chars)
+    return (None if why else live), live.documents, why
+
+
+def _why_not(live: StoredIndex, encoder: Encoder, max_chars: int) -> str | None:
+    built = live.manifest.get("model", {})
+    if (built.get("id"), built.get("fingerprint")) != (encoder.model_id, encoder.fingerprint):
+        return f"the live version was built with model '{built.get('id')}'"
+    if built.get("inference", "torch") != encoder.inference:
+        return f"the live version was embedded by the {built.get('inference', 'torch')} engine"
+    if dict(built.get("prompts") or {}) != dict(encoder.prompts):
+        return "the live version was embedded with other prompts"
+    if live.manifest.get("chunking") != chunking_settings(max_chars):
+        return "passage splitting has changed since the live version was built"
+    if live.documents is None or (live.records and not live.sentence_vectors):
+        return "the live version has no document hashes (built by an older ragqa)"
+    if sum(e.passages for e in live.documents) != len(live.records):
+        return "the live version's document list does not match its passages"
+    if _flat_vectors(live) is None:
+        return "the live version's vector index does not keep its vectors exactly"
+    return None
+
+
+def _rows_by_document(live: StoredIndex) -> dict[str, range]:
+    """Each document's rows in the live version (a document's passages are consecutive)."""
+    rows: dict[str, range] = {}
+    start = 0
+    for entry in live.documents or []:
+        rows[entry.id] = range(start, start + entry.passages)
+        start += entry.passages
+    return rows
+
+
+def _flat_vectors(live: StoredIndex) -> np.ndarray | None:
+    """Every stored vector, exactly as embedded; None for an index type that keeps only approximations."""
+    import faiss
+
+    index = faiss.downcast_index(live.dense.faiss_index)
+    if not isinstance(index, faiss.IndexFlat):
+        return None
+    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+
+
+def _assemble(
+    documents: list[Document],
+    carried: set[str],
+    live: StoredIndex | None,
+    new_passages: list[Passage],
+    new_vectors: np.ndarray,
+    new_sentences: np.ndarray,
+    dim: int,
+) -> tuple[list[Passage], np.ndarray, np.ndarray]:
+    """Passages, vectors and sentence vectors in the corpus's document order, as a full build orders them."""
+    old_rows = _rows_by_document(live) if live is not None else {}
+    old_vectors = _flat_vectors(live) if live is not None else None
+    fresh_rows: dict[str, list[int]] = {}
+    for n, passage in enumerate(new_passages):
+        fresh_rows.setdefault(passage.doc, []).append(n)
+    fresh_sentences = _sentence_slices([p.text for p in new_passages])
+    passages: list[Passage] = []
+    vectors: list[np.ndarray] = []
+    sentence_parts: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float16)]
+    for doc in documents:
+        if doc.id in carried and live is not None and old_vectors is not None:
+            for row in old_rows[doc.id]:
+                passage = Passage.from_dict(live.records[row])
+                passages.append(passage)
+                vectors.append(old_vectors[row])
+                sentence_parts.append(_known_sentences(live, passage.text, dim))
+        else:
+            for n in fresh_rows.get(doc.id, []):
+                passages.append(new_passages[n])
+                vectors.append(new_vectors[n])
+                sentence_parts.append(new_sentences[fresh_sentences[n]])
+    stacked = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), dtype=np.float32)
+    return passages, stacked, np.concatenate(sentence_parts).astype(np.float16)
+
+
+def _sentence_slices(texts: list[str]) -> list[slice]:
+    """Each passage's rows in the array `sentences.encode(texts)` returns."""
+    out, start = [], 0
+    for text in texts:
+        count = len(sentences.passage_sentences([text]))
+        out.append(slice(start, start + count))
+        start += count
+    return out
+
+
+def _known_sentences(live: StoredIndex, text: str, dim: int) -> np.ndarray:
+    """A carried-over passage's sentence vectors (float16 on disk, so the round trip is exact)."""
+    rows = [live.sentence_vectors[s] for s in sentences.passage_sentences([text])]
+    return np.stack(rows).astype(np.float16) if rows else np.zeros((0, dim), dtype=np.float16)

@@ -1,0 +1,191 @@
+"""`update_index` against a full build of the same corpus, with a hashing encoder instead of the model.
+
+The fake encoder (a stand-in: loading the real model belongs to tests/integration) gives every text
+a fixed vector, so an update and a rebuild must agree bit for bit; it also records what it was
+asked to embed, which is how these tests see that only changed documents are embedded.
+tests/integration/ingest/test_update.py makes the same comparison with the real model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.ingest.indexer import build_index
+from qa.ingest.update import update_index
+from qa.store import files, open_index, read_files, versions
+
+
+class HashingEncoder:
+    """Deterministic unit vectors from a text's sha256; counts what it embeds."""
+
+    def __init__(self, model_id: str = "hashing", dim: int = 16) -> None:
+        self.model_id = model_id
+        self.fingerprint = model_id + "-1"
+        self.prompts = {"query": "query: ", "passage": "passage: "}
+        self.inference = "torch"
+        self.dim = dim
+        self.embedded: list[str] = []
+        self.fail = False
+
+    def fits(self, text: str) -> bool:
+        return True
+
+    def _vectors(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256((prompt + text).encode()).digest()[:8], "little")
+            rows.append(np.random.default_rng(seed).normal(size=self.dim))
+        out = np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dim)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors(texts, self.prompts["query"])
+
+    def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if self.fail and texts:
+            raise RuntimeError("the encoder broke half-way")
+        self.embedded.extend(texts)
+        return self._vectors(texts, self.prompts["passage"])
+
+
+DOCS = {
+    "a.txt": "上海张江科学城集聚了大量研发机构。\n\n园区去年新增企业一千二百家，产值增长百分之十五。",
+    "b.txt": "The Cerro Dominador plant began operation in June 2021.\n\nIts tower stands 252 metres tall.",
+    "c.md": "# 青海湖\n\n青海湖是中国最大的内陆咸水湖，面积约4400平方千米。\n\n每年春天斑头雁在鸟岛繁殖。",
+    "sub/d.txt": "福建三峡海上风电国际产业园总投资40亿元，占地1000亩。",
+}
+RECORDS = [
+    {"id": "faq-1", "title": "Opening hours", "text": "The museum opens at 9:30 and closes at 17:00."},
+    {"id": "faq-2", "title": "门票", "text": "博物馆成人门票为60元，学生凭学生证半价。"},
+]
+
+
+def write_corpus(root: Path, docs: dict[str, str], records: list[dict[str, str]]) -> Path:
+    if root.exists():
+        for path in sorted(root.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+    for name, text in docs.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "faq.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    return root
+
+
+def edited() -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The corpus after a day's work: one file added, one changed, one deleted, one JSONL record changed."""
+    docs = dict(DOCS)
+    docs["b.txt"] = DOCS["b.txt"] + "\n\nIt stores heat in molten salt for 17.5 hours."
+    del docs["c.md"]
+    docs["e.txt"] = "深圳湾实验室聚焦生命信息与生物医药，已建成十个公共平台。"
+    records = [RECORDS[0], {**RECORDS[1], "text": "博物馆成人门票为80元，学生凭学生证半价。"}]
+    return docs, records
+
+
+def contents(root: Path) -> dict[str, object]:
+    """What a version holds, everything but when it was built and the model's measured scale."""
+    found = read_files(root)
+    opened = open_index(found)
+    vectors = opened.dense.faiss_index.reconstruct_n(0, opened.dense.size)
+    manifest = {k: v for k, v in found.manifest.items() if k not in ("built_at", "files")}
+    manifest["corpus"] = {k: v for k, v in manifest["corpus"].items() if k != "path"}
+    return {
+        "records": opened.records,
+        "vectors": vectors.tobytes(),
+        "sentences": found.data["sentences.npy"],
+        "documents": found.data["documents.jsonl"],
+        "bm25": {name: blob for name, blob in found.data.items() if name.startswith("bm25/")},
+        "manifest": manifest,
+    }
+
+
+@pytest.fixture(autouse=True)
+def model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cosine scale a build measures is cached with the models: keep the fake's out of the user's cache."""
+    monkeypatch.setenv("RAGQA_MODELS", str(tmp_path / "models"))
+
+
+@pytest.fixture()
+def built(tmp_path: Path) -> tuple[Path, Path, HashingEncoder]:
+    corpus = write_corpus(tmp_path / "corpus", DOCS, RECORDS)
+    root = tmp_path / "index"
+    encoder = HashingEncoder()
+    build_index(corpus, root, encoder)  # type: ignore[arg-type]
+    encoder.embedded.clear()
+    return corpus, root, encoder
+
+
+def test_an_update_holds_exactly_what_a_full_rebuild_does(built, tmp_path: Path) -> None:
+    corpus, root, encoder = built
+    write_corpus(corpus, *edited())
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    rebuilt = tmp_path / "rebuilt"
+    build_index(corpus, rebuilt, HashingEncoder())  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)
+    assert report.version == versions.pointer(root)
+    assert (report.changes.added, report.changes.changed, report.changes.deleted) == (
+        ["e.txt"],
+        ["b.txt", "faq-2"],
+        ["c.md"],
+    )
+    assert sorted(report.changes.unchanged) == ["a.txt", "faq-1", "sub/d.txt"]
+
+
+def test_only_new_and_changed_documents_are_embedded(built) -> None:
+    corpus, root, encoder = built
+    write_corpus(corpus, *edited())
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    embedded = "\n".join(encoder.embedded)
+    for unchanged in ("张江", "福建三峡", "9:30"):
+        assert unchanged not in embedded
+    for new in ("molten salt", "深圳湾", "80元"):
+        assert new in embedded
+    records = open_index(read_files(root)).records
+    assert report.embedded == sum(r["doc"] in {"b.txt", "e.txt", "faq-2"} for r in records) > 0
+    assert report.passages == len(records)
+
+
+def test_nothing_changed_writes_no_version(built) -> None:
+    corpus, root, encoder = built
+    before = versions.names(root)
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert report.version is None and not report.changes.any and encoder.embedded == []
+    assert versions.names(root) == before
+
+
+def test_a_failed_update_leaves_the_live_version_untouched(built) -> None:
+    corpus, root, encoder = built
+    live = versions.pointer(root)
+    before = contents(root)
+    write_corpus(corpus, *edited())
+    encoder.fail = True
+    with pytest.raises(RuntimeError):
+        update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert versions.pointer(root) == live and contents(root) == before
+    assert versions.names(root) == [live] and versions.busy(root) is None
+
+
+def test_another_model_embeds_every_document_and_says_why(built, tmp_path: Path) -> None:
+    corpus, root, _ = built
+    other = HashingEncoder("other-model")
+    lines: list[str] = []
+    report = update_index(corpus, root, other, progress=lines.append)  # type: ignore[arg-type]
+    assert report.full_reason is not None and "other" not in report.full_reason  # names the live model
+    assert "hashing" in report.full_reason and any("every document embedded" in line for line in lines)
+    rebuilt = tmp_path / "rebuilt"
+    build_index(corpus, rebuilt, HashingEncoder("other-model"))  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)
+
+
+def test_an_update_of_an_empty_root_is_a_full_build(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", DOCS, RECORDS)
+    root = tmp_path / "index"
+    report = update_index(corpus, root, HashingEncoder())  # type: ignore[arg-type]
+    assert report.full_reason and report.version == versions.pointer(root)
+    assert len(report.changes.added) == 6
+    files.read_files(root)  # complete and verified
