@@ -738,4 +738,6 @@ def feedback_export(db_path: str, out_path: str) -> None:
         Path(out_path).parent.mkdir(parents=True, exist_ok=True)
         Path(out_path).write_text(text + "\n", encoding="utf-8")
     skipped = f"; skipped {len(export.skipped)} thumbs-down without a corrected answer" if export.skipped else ""
+    if export.not_in_passage:
+        skipped += f"; skipped {len(export.not_in_passage)} whose answer is not in its passage"
     click.echo(f"exported {export.exported} labelled questions{skipped} -> {out_path}", err=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response
 
 from qa.config import Settings
+from qa.errors import RagqaError
+from qa.feedback.store import DEFAULT_MAX_BYTES
 from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT
 
 if TYPE_CHECKING:
@@ -25,9 +29,36 @@ SECURITY_HEADERS = {
 }
 
 
+def open_service_config(env: Mapping[str, str]) -> dict[str, Any]:
+    """Settings for a server open to the internet, from the environment (README, "Serving in the open")."""
+    from web.access import read_keys
+
+    def number(name: str, default: float) -> float:
+        try:
+            return float(env.get(name) or default)
+        except ValueError:
+            raise RagqaError(f"{name} must be a number, not {env[name]!r}") from None
+
+    hosts = (env.get("RAGQA_TRUSTED_HOSTS") or "").replace(",", " ").split()
+    return {
+        # Rate limit per client on stored feedback, and the feedback database's size cap.
+        "RAGQA_FEEDBACK_LIMIT": int(number("RAGQA_FEEDBACK_LIMIT", 30)),
+        "RAGQA_FEEDBACK_WINDOW": number("RAGQA_FEEDBACK_WINDOW", 3600),
+        "RAGQA_FEEDBACK_MAX_BYTES": int(number("RAGQA_FEEDBACK_MAX_MB", DEFAULT_MAX_BYTES / 2**20) * 2**20),
+        "RAGQA_API_KEYS": read_keys(env.get("RAGQA_API_KEYS"), env.get("RAGQA_API_KEYS_FILE")),
+        "RAGQA_OPEN_PAGE": env.get("RAGQA_OPEN_PAGE", "") in {"1", "true", "yes"},
+        # Reverse proxies in front (each adds X-Forwarded-For); 0 trusts no such header.
+        "RAGQA_PROXIES": int(number("RAGQA_PROXIES", 0)),
+        "TRUSTED_HOSTS": hosts or None,
+    }
+
+
 def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None = None) -> Flask:
     """Build the app; load the pipeline from settings unless one is passed in (`web.state`)."""
     app = Flask(__name__)
+    # werkzeug would answer `//api//ask` with a redirect to a URL built from the Host header,
+    # which a client chooses: an open redirect. Paths are matched as sent instead.
+    app.url_map.merge_slashes = False
     settings = Settings.from_env()
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -41,15 +72,23 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
         RAGQA_QUEUE_WAIT=DEFAULT_WAIT,  # seconds a question may wait for a slot before a 429
         RAGQA_QUEUE_DEPTH=DEFAULT_DEPTH,  # questions that may wait for a slot; beyond, a 429 at once
         JSON_AS_ASCII=False,
+        **open_service_config(os.environ),
     )
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = int(app.config["RAGQA_PROXIES"])
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from web import api, chat, context, errors, feedback, state
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+    from web import access, api, chat, context, crosssite, errors, feedback, state
 
     state.init_app(app, pipeline)
     errors.init_app(app)
+    access.init_app(app)
+    crosssite.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(context.bp)

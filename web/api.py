@@ -19,7 +19,10 @@ def json_body(what: str) -> Any:
         raise BadRequest(
             f"send the {what} as JSON with Content-Type: application/json", code="unsupported_media_type", status=415
         )
-    body: Any = request.get_json(silent=True)
+    try:
+        body: Any = request.get_json(silent=True)
+    except RecursionError:  # ~1,000 nested arrays exhaust the parser's stack: bad input, not a server error
+        raise BadRequest("the request body is nested too deeply", code="invalid_json") from None
     if body is None:
         raise BadRequest("the request body is not valid JSON", code="invalid_json")
     return body
@@ -27,14 +30,14 @@ def json_body(what: str) -> Any:
 
 @bp.post("/api/ask")
 def ask():
-    """Answer one question: `{"question": str, "top_k": int}`."""
+    """Answer one question: `{"question": str, "top_k": int}`; `feedback_token` goes back with feedback on it."""
     body = json_body("question")
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object like {"question": "..."}', code="invalid_body")
     if "question" not in body:
         raise BadRequest("'question' is required", code="missing_question")
     top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
-    return jsonify(state.ask(body["question"], top_k).to_dict())
+    return jsonify(state.served(state.ask(body["question"], top_k)))
 
 
 @bp.get("/healthz")

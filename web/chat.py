@@ -1,4 +1,8 @@
-"""The chat page: `GET /`, `GET /?q=...` (a linkable answer) and `POST /` (works without JavaScript)."""
+"""The chat page: `GET /`, `GET /?q=...` (a linkable answer) and `POST /` (works without JavaScript).
+
+Questions asked here take the same admission slot as `/api/ask` (`web.state.ask`): a full queue
+is a readable 429 page with Retry-After, not one more answer computed at once.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from flask import Blueprint, render_template, request
 
 from qa.errors import RagqaError
 from web import state
+from web.errors import public_message
 from web.i18n import TEXT, best_language
 from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon
 
@@ -27,14 +32,17 @@ def index():
     result: dict[str, Any] | None = None
     error: str | None = None
     status = 200
+    headers: dict[str, str] = {}
     if question is not None:
         try:
-            result = state.get_pipeline().ask(question).to_dict()
+            result = state.served(state.ask(question))
         except RagqaError as exc:
             # The library speaks English; the page says the common errors in the page's language.
-            error, status = TEXT[lang].get(f"err_{exc.code}", exc.message), exc.status
+            error, status = TEXT[lang].get(f"err_{exc.code}", public_message(exc)), exc.status
+            if exc.retry_after is not None:
+                headers["Retry-After"] = str(exc.retry_after)
     ready = state.ready()
-    return render_template(
+    page = render_template(
         "chat.html",
         lang=lang,
         t=TEXT[lang],
@@ -48,4 +56,5 @@ def index():
         bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}",
         icon=icon,
         feedback_saved=request.args.get("feedback") == "saved",
-    ), status
+    )
+    return page, status, headers

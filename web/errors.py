@@ -1,4 +1,8 @@
-"""One place that turns errors into responses: JSON under /api, a readable page elsewhere."""
+"""One place that turns errors into responses: JSON under /api, a readable page elsewhere.
+
+A server error's own message can name files and OS errors (the index folder, the feedback
+database); clients get a message that says what is wrong in general, the log gets the details.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,31 @@ _HTTP_CODES = {
     503: "unavailable",
 }
 
+# What a client is told of a server-side error, by code; the full message goes to the log.
+_PUBLIC = {
+    "index_unavailable": "the index is not loaded on this server; the operator can find why in the server log",
+    "model_mismatch": "the index was built with another model than this server loads; see the server log",
+    "model_not_found": "the embedding model is not installed on this server; see the server log",
+    "feedback_unavailable": "feedback cannot be stored right now; the problem has been logged",
+    "feedback_full": "feedback storage is full, so nothing more is stored for now; the operator has been told",
+}
+
+
+def public_message(exc: RagqaError) -> str:
+    """The message a client may see: its own for client errors, a general one for server errors."""
+    if exc.status < 500:
+        return exc.message
+    log.error("%s (%s) on %s %s: %s", exc.code, exc.status, request.method, request.path, exc.message)
+    return _PUBLIC.get(exc.code, "something went wrong on the server; it has been logged")
+
+
+def _text(message: str) -> str:
+    # Input echoed in a message may hold a lone surrogate, which cannot be encoded in a response.
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 def error_response(status: int, code: str, message: str):
+    message = _text(message)
     if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/openapi.json"):
         response = jsonify({"error": {"code": code, "message": message}})
         response.status_code = status
@@ -35,9 +62,11 @@ def error_response(status: int, code: str, message: str):
 def init_app(app: Flask) -> None:
     @app.errorhandler(RagqaError)
     def _ragqa(exc: RagqaError):
-        response = app.make_response(error_response(exc.status, exc.code, exc.message))
+        response = app.make_response(error_response(exc.status, exc.code, public_message(exc)))
         if exc.retry_after is not None:  # overload: tell the client when to come back
             response.headers["Retry-After"] = str(exc.retry_after)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="ragqa"'
         return response
 
     @app.errorhandler(HTTPException)

@@ -1,6 +1,11 @@
 """Answer feedback: `POST /api/feedback` (JSON, from the page's script) and `POST /feedback` (a plain form).
 
 Feedback is kept in RAGQA_FEEDBACK_DB (default from the environment, else instance/feedback.sqlite3).
+It becomes training data (`ragqa feedback export`), so a submission must carry the token the
+server gave with the answer (`web.state.served`): feedback can only be about an answer that was
+served, as it was served. Each client may store RAGQA_FEEDBACK_LIMIT records per
+RAGQA_FEEDBACK_WINDOW seconds, and the database stops at RAGQA_FEEDBACK_MAX_MB. Cross-site posts
+are refused before they get here (`web.crosssite`).
 """
 
 from __future__ import annotations
@@ -10,13 +15,19 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 
-from qa.feedback.store import FeedbackStore
+from qa.errors import RagqaError
+from qa.feedback.store import Limit
 from qa.feedback.submission import FeedbackRecord, check_feedback, choose_context
 from qa.ingest.passages import Passage
 from web import state
 from web.api import json_body
 
 bp = Blueprint("feedback", __name__)
+
+
+class NotServed(RagqaError):
+    status = 403
+    code = "not_served"
 
 
 @bp.post("/api/feedback")
@@ -38,17 +49,27 @@ def submit_form():
         # The correction box is part of every form; with a thumbs up whatever it holds is not sent on.
         "correction": (form.get("correction") or None) if form.get("rating") == "down" else None,
         "passages": form.getlist("passages"),
+        "token": form.get("token"),
     }
-    record = _store(body)
-    # Post/redirect/get: the answer is shown again, with the thanks, and a reload does not resubmit.
+    _store(body)
+    # Post/redirect/get: a reload does not resubmit. The question stays out of the URL: a long
+    # Chinese question percent-encoded outgrows a server's request line (a 414 after the save).
     lang = form.get("lang") if form.get("lang") in ("zh", "en") else None
-    return redirect(url_for("chat.index", q=record.feedback.question, lang=lang, feedback="saved"), code=303)
+    return redirect(url_for("chat.index", lang=lang, feedback="saved"), code=303)
 
 
 def _store(body: Any) -> FeedbackRecord:
     feedback = check_feedback(body)
+    current = state.state()
+    if not current.signer().verify(feedback, body.get("token")):
+        raise NotServed(
+            "this feedback does not match an answer this server gave (question, answer and passages, "
+            "with its feedback_token); ask the question again and rate that answer"
+        )
     context = choose_context(feedback, _passage_lookup())
-    return FeedbackStore(current_app.config["RAGQA_FEEDBACK_DB"]).add(feedback, context)
+    config = current_app.config
+    limit = Limit(int(config["RAGQA_FEEDBACK_LIMIT"]), float(config["RAGQA_FEEDBACK_WINDOW"]))
+    return current.feedback.add(feedback, context, client=state.client_id(), limit=limit)
 
 
 def _passage_lookup() -> Callable[[str], Passage | None]:

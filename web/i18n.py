@@ -57,6 +57,10 @@ TEXT: dict[str, dict[str, str]] = {
         "err_index_unavailable": "索引尚未就绪，请先运行 ragqa index。",
         "err_model_not_found": "嵌入模型未安装，请先运行 make setup。",
         "err_model_mismatch": "索引与配置的模型不一致，请重新运行 ragqa index。",
+        "err_too_many_requests": "服务器繁忙，请稍后再试。",
+        "err_not_served": "这条反馈与服务器给出的答案不符，请重新提问后再反馈。",
+        "err_cross_site_request": "请求来自其他网站，已拒绝。请在本页面上提问或反馈。",
+        "err_feedback_full": "反馈存储已满，暂时无法保存。",
     },
     "en": {
         "title": "ragqa — ask your documents",

@@ -8,15 +8,22 @@ pipeline of one version, inside this worker's admission slot (`web.admission`).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from qa.errors import RagqaError
+from qa.feedback.store import FeedbackStore
+from qa.feedback.token import FeedbackSigner
 from qa.ingest.passages import Passage
-from qa.pipeline import Pipeline, Result, check_question, check_top_k
+from qa.pipeline import DEFAULT_TOP_K, Pipeline, Result, check_question, check_top_k
 from web.admission import Admission
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "ragqa"
 
@@ -48,8 +55,16 @@ class Fixed:
 class State:
     source: PipelineSource
     admission: Admission
+    feedback: FeedbackStore
     # Passages by id for the pipeline they came from (feedback looks them up; built once per version).
     _by_id: tuple[Pipeline | None, dict[str, Passage]] = field(default=(None, {}))
+    _signer: FeedbackSigner | None = None
+
+    def signer(self) -> FeedbackSigner:
+        """The signer of served answers, its secret read from (or first made in) the feedback database."""
+        if self._signer is None:
+            self._signer = FeedbackSigner(self.feedback.secret())
+        return self._signer
 
     def passage(self, pipeline: Pipeline, passage_id: str) -> Passage | None:
         if self._by_id[0] is not pipeline:
@@ -67,7 +82,12 @@ def init_app(app: Flask, pipeline: Pipeline | None = None) -> None:
         int(config["RAGQA_SLOTS"]), float(config["RAGQA_QUEUE_WAIT"]), int(config["RAGQA_QUEUE_DEPTH"])
     )
     source: PipelineSource = Fixed(pipeline) if pipeline is not None else _live(app)
-    app.extensions[EXTENSION] = State(source, admission)
+    store = FeedbackStore(config["RAGQA_FEEDBACK_DB"], int(config["RAGQA_FEEDBACK_MAX_BYTES"]))
+    app.extensions[EXTENSION] = state = State(source, admission, store)
+    try:  # made on first start; a database that cannot be opened yet is retried at the first answer
+        state.signer()
+    except RagqaError as exc:
+        log.error("feedback secret not available: %s", exc.message)
 
 
 def state() -> State:
@@ -87,16 +107,35 @@ def ready() -> bool:
     return True
 
 
-def ask(question: Any, top_k: Any) -> Result:
+def ask(question: Any, top_k: Any = DEFAULT_TOP_K) -> Result:
     """Check the input, then answer in this worker's question slot (or raise Overloaded, a 429).
 
-    Bad input is refused before it queues; one version answers the whole question, even if a
-    reload lands meanwhile."""
+    The one way the API and the page ask. Bad input is refused before it queues; one version
+    answers the whole question, even if a reload lands meanwhile."""
     check_question(question)
     check_top_k(top_k)
     pipeline = get_pipeline()
     with state().admission.slot():
         return pipeline.ask(question, top_k)
+
+
+def served(result: Result) -> dict[str, Any]:
+    """The answer as sent (`POST /api/ask`'s JSON), with the token feedback on it must carry back.
+
+    Without the feedback database (and so its secret) the answer is still given, with a null token."""
+    data = result.to_dict()
+    try:
+        data["feedback_token"] = state().signer().sign_result(data)
+    except RagqaError as exc:
+        log.error("answer served without a feedback token: %s", exc.message)
+        data["feedback_token"] = None
+    return data
+
+
+def client_id() -> str:
+    """Who sent this request, for the feedback rate limit: a keyed hash of the address, not the address."""
+    address = (request.remote_addr or "unknown").encode("utf-8", "replace")
+    return hmac.new(state().signer().key_for("client"), address, hashlib.sha256).hexdigest()[:32]
 
 
 def _live(app: Flask) -> PipelineSource:

@@ -2,7 +2,9 @@
 
 What a record vouches for: a thumbs up on an answer makes it the gold answer; a thumbs down with
 a correction makes the correction gold; a thumbs up on "no answer found" marks the question
-unanswerable. A thumbs down without a correction says only what is wrong, so it is left out.
+unanswerable. A thumbs down without a correction says only what is wrong, so it is left out, and
+so is a gold answer that is not in the passage kept as its context: a label must point at its answer
+(records stored before answers were signed could vouch for any text).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class Export:
     squad: dict[str, Any]
     exported: int = 0
     skipped: list[int] = field(default_factory=list)  # ids of records that name no gold answer
+    not_in_passage: list[int] = field(default_factory=list)  # ids whose gold answer is not in their context
 
 
 def to_squad(records: Iterable[FeedbackRecord]) -> Export:
@@ -29,6 +32,9 @@ def to_squad(records: Iterable[FeedbackRecord]) -> Export:
         qa = _question(record)
         if qa is None:
             out.skipped.append(record.id)
+            continue
+        if qa["answers"] and "answer_start" not in qa["answers"][0]:
+            out.not_in_passage.append(record.id)
             continue
         paragraphs = articles.setdefault(record.title, {})
         paragraph = paragraphs.setdefault(record.context_id, {"context": record.context, "qas": []})
@@ -47,7 +53,7 @@ def _question(record: FeedbackRecord) -> dict[str, Any] | None:
     if gold:
         answer: dict[str, Any] = {"text": gold}
         start = record.context.find(gold)
-        if start >= 0:  # a correction need not occur in any passage the reader was shown
+        if start >= 0:  # without it the record is left out (Export.not_in_passage)
             answer["answer_start"] = start
         return {**qa, "answers": [answer], "is_impossible": False}
     if feedback.rating == "up" and feedback.answer is None:

@@ -17,7 +17,8 @@ from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, check_question
 RATINGS = ("up", "down")
 MAX_ANSWER_CHARS = MAX_QUESTION_CHARS
 MAX_ID_CHARS = 512
-FIELDS = frozenset({"question", "rating", "answer", "passage_id", "correction", "passages"})
+# `token` is the signature of the answer as served (qa.feedback.token); the web layer checks it.
+FIELDS = frozenset({"question", "rating", "answer", "passage_id", "correction", "passages", "token"})
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,11 @@ def check_feedback(body: Any) -> Feedback:
         )
     unknown = sorted(set(body) - FIELDS)
     if unknown:
+        # A key may hold a lone surrogate, which no response can carry as text: it is shown escaped.
+        named = ", ".join(k.encode("utf-8", "backslashreplace").decode("utf-8") for k in unknown)
         raise BadRequest(
-            f"unknown field(s) {', '.join(unknown)}; the fields are {', '.join(sorted(FIELDS))}", code="unknown_field"
+            f"unknown field(s) {named}; the fields are {', '.join(sorted(FIELDS))}",
+            code="unknown_field",
         )
     question = check_question(body.get("question"))
     rating = body.get("rating")
@@ -122,4 +126,13 @@ def _optional_text(body: dict[str, Any], name: str, limit: int) -> str | None:
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS and _is_unicode(value)
+
+
+def _is_unicode(text: str) -> bool:
+    """False for text with a lone surrogate (JSON can carry one; UTF-8, SQLite and responses cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -128,6 +128,8 @@
     f.dataset.entry = String(entryIndex);
     f.append(hidden("question", result.question), hidden("answer", result.answer?.text), hidden("passage_id", result.answer?.passage_id));
     for (const p of result.passages) f.appendChild(hidden("passages", p.id));
+    // The server's signature of this answer as served: feedback on anything else is refused.
+    f.appendChild(hidden("token", result.feedback_token));
     f.appendChild(hidden("lang", lang));
     f.appendChild(el("span", "fb-prompt", t.feedback_prompt));
     for (const [value, label] of [["up", t.helpful], ["down", t.not_helpful]]) {
@@ -276,7 +278,7 @@
       question: data.get("question"), rating, answer: data.get("answer") || null,
       // A correction typed before a thumbs up is not what the thumbs up says, so it is not sent.
       passage_id: data.get("passage_id") || null, correction: rating === "down" ? data.get("correction") || null : null,
-      passages: data.getAll("passages"),
+      passages: data.getAll("passages"), token: data.get("token"),
     };
     const out = f.querySelector(".fb-status");
     out.classList.remove("error");

@@ -158,7 +158,9 @@ def test_calibrate_reader_skips_malformed_records(runner, tmp_path: Path, index_
     args = ["calibrate-reader", str(labels), "--reader", str(reader), "--index", str(index_dir), "--dry-run"]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "labels: skipped 1 malformed record(s): empty (blank question)" in result.output and "chosen:" in result.output
+    assert (
+        "labels: skipped 1 malformed record(s): empty (blank question)" in result.output and "chosen:" in result.output
+    )
 
 
 def test_eval_limit_and_held_out_format_without_code_change(

@@ -101,7 +101,13 @@ def test_health_and_readiness(client, pipeline) -> None:
 
 
 def test_not_ready_without_an_index(tmp_path) -> None:
-    app = create_app({"TESTING": True, "RAGQA_INDEX": str(tmp_path / "missing")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+            "RAGQA_INDEX": str(tmp_path / "missing"),
+        }
+    )
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
@@ -141,7 +147,9 @@ def test_a_malformed_manifest_leaves_the_app_up_and_not_ready(index_dir, tmp_pat
     copy = tmp_path / "index"
     shutil.copytree(index_dir, copy)
     (resolve(copy).path / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
-    client = create_app({"TESTING": True, "RAGQA_INDEX": str(copy)}).test_client()
+    client = create_app(
+        {"TESTING": True, "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"), "RAGQA_INDEX": str(copy)}
+    ).test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "malformed" in ready.get_json()["reason"]
 
@@ -154,8 +162,11 @@ def test_every_answer_names_the_index_version(client, pipeline) -> None:
     assert client.get("/readyz").get_json()["index_version"] == pipeline.version
 
 
-def test_a_full_worker_answers_429_with_retry_after_and_stays_live(pipeline) -> None:
-    app = create_app({"TESTING": True, "RAGQA_QUEUE_WAIT": 0.05}, pipeline=pipeline)
+def test_a_full_worker_answers_429_with_retry_after_and_stays_live(pipeline, tmp_path) -> None:
+    app = create_app(
+        {"TESTING": True, "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"), "RAGQA_QUEUE_WAIT": 0.05},
+        pipeline=pipeline,
+    )
     client = app.test_client()
     with app.extensions["ragqa"].admission.slot():  # another question holds the worker's only slot
         busy = client.post("/api/ask", json={"question": "新能源汽车"})

@@ -61,8 +61,17 @@ def test_a_new_version_is_picked_up_after_the_interval_with_the_same_encoder(roo
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate"])
-def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(root: Path, damage: str, caplog) -> None:
-    app = create_app({"TESTING": True, "RAGQA_INDEX": str(root), "RAGQA_RELOAD_INTERVAL": 0})
+def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(
+    root: Path, damage: str, caplog, tmp_path: Path
+) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+            "RAGQA_INDEX": str(root),
+            "RAGQA_RELOAD_INTERVAL": 0,
+        }
+    )
     client = app.test_client()
     first = client.post("/api/ask", json=QUESTION).get_json()
     assert first["index_version"] == versions.pointer(root) and first["answer"]["text"] == "1000亩"
@@ -85,7 +94,14 @@ def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(root: Pa
 
 def test_a_server_started_before_any_index_serves_once_one_is_built(root: Path, tmp_path: Path) -> None:
     empty = tmp_path / "later"
-    app = create_app({"TESTING": True, "RAGQA_INDEX": str(empty), "RAGQA_RELOAD_INTERVAL": 0})
+    app = create_app(
+        {
+            "TESTING": True,
+            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+            "RAGQA_INDEX": str(empty),
+            "RAGQA_RELOAD_INTERVAL": 0,
+        }
+    )
     client = app.test_client()
     assert client.get("/readyz").status_code == 503
     assert client.post("/api/ask", json=QUESTION).status_code == 503

@@ -64,7 +64,10 @@ GOOD_QA = {"id": "ok", "question": "青海湖面积多少？", "answers": [{"tex
     [
         ({"id": "blank", "question": "   ", "answers": []}, "blank question"),
         ({"id": "none", "answers": []}, "blank question"),
-        ({"id": "far", "question": "q?", "answers": [{"text": "斑头雁", "answer_start": 0}]}, "answer not in its context"),
+        (
+            {"id": "far", "question": "q?", "answers": [{"text": "斑头雁", "answer_start": 0}]},
+            "answer not in its context",
+        ),
         ({"id": "shape", "question": "q?", "answers": [{"start": 1}]}, "answers must be"),
     ],
 )

@@ -1,0 +1,52 @@
+"""A signature over an answer as served, so feedback can vouch only for answers this server gave.
+
+A thumbs up makes the shown answer gold in `ragqa feedback export`; without this, anyone could post
+a thumbs up for any text. The server signs (question, answer, its passage, the passages shown) with
+a secret kept in the feedback database; a submission must carry that signature back. HMAC-SHA256
+(stdlib `hmac`), compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+
+from qa.feedback.submission import Feedback
+
+
+class FeedbackSigner:
+    """Sign served answers and check that feedback names one of them."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def sign(self, question: str, answer: str | None, passage_id: str | None, passages: Sequence[str]) -> str:
+        # Stripped as check_feedback strips what comes back; JSON of a list keeps field boundaries unambiguous.
+        answer = (answer.strip() or None) if answer else None
+        fields = [question.strip(), answer, passage_id, list(passages)]
+        payload = json.dumps(fields, ensure_ascii=True).encode("ascii")
+        digest = hmac.new(self._secret, payload, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+    def sign_result(self, result: dict) -> str:
+        """The token for one `POST /api/ask` answer (its JSON shape)."""
+        answer = result.get("answer")
+        return self.sign(
+            result["question"],
+            answer["text"] if answer else None,
+            answer["passage_id"] if answer else None,
+            [p["id"] for p in result["passages"]],
+        )
+
+    def key_for(self, purpose: str) -> bytes:
+        """A key derived from the secret for another use (e.g. hashing client addresses)."""
+        return hmac.new(self._secret, purpose.encode("utf-8"), hashlib.sha256).digest()
+
+    def verify(self, feedback: Feedback, token: object) -> bool:
+        if not isinstance(token, str) or not token.isascii():
+            return False
+        expected = self.sign(feedback.question, feedback.answer, feedback.passage_id, feedback.passages)
+        return hmac.compare_digest(expected, token)
