@@ -21,6 +21,21 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+def _retry(description: str) -> dict[str, Any]:
+    return {**_error(description), "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+
+
+# Answered by every /api/ endpoint when the server asks for keys (RAGQA_API_KEYS), or the request
+# came from another site's page.
+_GUARDED = {
+    "401": {
+        **_error("An API key is required (the server sets RAGQA_API_KEYS): send Authorization: Bearer <key>"),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "403": _error("Refused: sent from another site's page (Sec-Fetch-Site or Origin)"),
+}
+
+
 def _json(description: str, schema: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -95,13 +110,19 @@ SCHEMAS: dict[str, Any] = {
             "passages": {"type": "array", "maxItems": MAX_TOP_K, "items": {"$ref": "#/components/schemas/Passage"}},
             "took_ms": {"type": "number", "minimum": 0},
             "index_version": {"type": ["string", "null"], "description": "The index version that answered."},
+            "feedback_token": {
+                "type": ["string", "null"],
+                "description": "The server's signature of this answer as served; feedback on it sends it back as "
+                "`token`. Null only when the feedback database is unavailable.",
+            },
         },
     },
     "FeedbackRequest": {
         "type": "object",
-        "required": ["question", "rating", "passages"],
+        "required": ["question", "rating", "passages", "token"],
         "additionalProperties": False,
-        "description": "A verdict on one answer. `answer` and `passage_id` are both null when no answer was shown; "
+        "description": "A verdict on one answer, exactly as it was served (question, answer, passage_id and "
+        "passages, with its `feedback_token`). `answer` and `passage_id` are both null when no answer was shown; "
         "a `correction` goes with a thumbs down.",
         "properties": {
             "question": {"type": "string", "minLength": 1, "maxLength": MAX_QUESTION_CHARS},
@@ -116,6 +137,7 @@ SCHEMAS: dict[str, Any] = {
                 "items": {"type": "string", "minLength": 1, "maxLength": MAX_ID_CHARS},
                 "description": "Ids of the passages shown with the answer, best first; each must be in the index.",
             },
+            "token": {"type": "string", "description": "The `feedback_token` that came with the answer."},
         },
     },
     "FeedbackStored": {
@@ -180,10 +202,8 @@ PATHS: dict[str, Any] = {
                 "400": _error("Invalid JSON, body, question or top_k"),
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
-                "429": {
-                    **_error("Too many questions in flight; retry after the Retry-After seconds"),
-                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-                },
+                **_GUARDED,
+                "429": _retry("Too many questions in flight; retry after the Retry-After seconds"),
                 "503": _error("The index or the model is not loaded"),
             },
         }
@@ -200,7 +220,14 @@ PATHS: dict[str, Any] = {
                 "400": _error("Invalid JSON or body, a field out of range, or a passage id not in the index"),
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
+                **_GUARDED,
+                "403": _error(
+                    "Refused: the feedback does not match an answer this server gave (`not_served`: a missing or "
+                    "wrong token), or it was sent from another site's page (`cross_site_request`)"
+                ),
+                "429": _retry("This client sent more feedback than RAGQA_FEEDBACK_LIMIT per RAGQA_FEEDBACK_WINDOW"),
                 "503": _error("The index is not loaded, or the feedback database cannot be written"),
+                "507": _error("The feedback database reached its size cap (RAGQA_FEEDBACK_MAX_MB); nothing is stored"),
             },
         }
     },

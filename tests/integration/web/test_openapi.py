@@ -109,8 +109,8 @@ HOSTILE_IDS = [
 
 
 @st.composite
-def feedback_bodies(draw, real_ids: list[str]):  # type: ignore[no-untyped-def]
-    """Well-formed submissions over real passage ids, and every field broken in turn."""
+def feedback_bodies(draw, real_ids: list[str], signer):  # type: ignore[no-untyped-def]
+    """Well-formed submissions over real passage ids, signed as served answers, and every field broken in turn."""
     ids = st.sampled_from(real_ids) | st.sampled_from(HOSTILE_IDS) | st.text(max_size=12)
     shown = draw(st.lists(st.sampled_from(real_ids), min_size=1, max_size=5, unique=True))
     rating = draw(st.sampled_from(["up", "down"]))
@@ -123,10 +123,15 @@ def feedback_bodies(draw, real_ids: list[str]):  # type: ignore[no-untyped-def]
         "correction": draw(st.none() | texts) if rating == "down" else None,
         "passages": shown,
     }
+    body["token"] = signer.sign(body["question"], body["answer"], body["passage_id"], shown)
     broken = draw(
-        st.sampled_from([None, "question", "rating", "answer", "passage_id", "correction", "passages", "extra"])
+        st.sampled_from(
+            [None, "question", "rating", "answer", "passage_id", "correction", "passages", "extra", "token"]
+        )
     )
-    if broken == "passages":
+    if broken == "token":
+        body["token"] = draw(st.none() | texts)
+    elif broken == "passages":
         body["passages"] = draw(st.lists(ids, max_size=22) | json_values)
     elif broken == "passage_id":
         body["passage_id"] = draw(ids | json_values)
@@ -142,7 +147,7 @@ def test_fuzzed_feedback_is_stored_only_when_well_formed_and_only_in_its_databas
     from pathlib import Path
 
     real_ids = [p.id for p in pipeline.passages[:6]]
-    body = data.draw(feedback_bodies(real_ids))
+    body = data.draw(feedback_bodies(real_ids, app.extensions["ragqa"].signer()))
     db = Path(app.config["RAGQA_FEEDBACK_DB"])
 
     def stored() -> list[tuple]:

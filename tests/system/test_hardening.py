@@ -1,0 +1,225 @@
+"""A real `ragqa serve` under hostile clients (issue 21), alone and behind Debian's nginx with the
+shipped `deploy/nginx.conf`: slow-header clients (slowloris), the page's own admission, long
+questions after form feedback, and doubled slashes with a forged Host.
+
+Locally the nginx tests skip when nginx is missing; under CI (CI=true) they fail instead, so they
+can never silently stop running there (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT
+from web.server_process import running_server
+
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+HEADER_TIMEOUT = 10  # seconds: client_header_timeout in deploy/nginx.conf
+THREADS = 8  # per worker, as the server below is started
+
+
+@pytest.fixture(scope="module")
+def served(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One worker, no question queue: a second question at once is a 429."""
+    tmp = tmp_path_factory.mktemp("hardening")
+    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_PROXIES": "1"}
+    args = ("--workers", "1", "--threads", str(THREADS), "--queue-depth", "0", "--queue-wait", "0", "--timeout", "30")
+    with running_server(index_dir, tmp / "server.log", *args, env=env) as base:
+        yield base
+
+
+def _hostport(base: str) -> tuple[str, int]:
+    parsed = urllib.parse.urlsplit(base)
+    return parsed.hostname or "127.0.0.1", parsed.port or 80
+
+
+def _request(base: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None, timeout=30):
+    host, port = _hostport(base)
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+@contextmanager
+def slow_clients(base: str, count: int) -> Iterator[list[socket.socket]]:
+    """`count` connections that each send a request header a line at a time and never finish it."""
+    host, port = _hostport(base)
+    socks = [socket.create_connection((host, port), timeout=5) for _ in range(count)]
+    for s in socks:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(1.0):
+            for s in socks:
+                with contextlib.suppress(OSError):  # cut off by the server: what the proxy is for
+                    s.sendall(b"X-Slow: 1\r\n")
+
+    feeder = threading.Thread(target=trickle, daemon=True)
+    feeder.start()
+    try:
+        yield socks
+    finally:
+        stop.set()
+        feeder.join()
+        for s in socks:
+            s.close()
+
+
+def _cut_off(s: socket.socket) -> bool:
+    try:
+        s.settimeout(0.5)
+        return s.recv(1) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True  # reset
+
+
+def test_six_concurrent_page_questions_with_queue_depth_0_answer_at_most_one(served: str) -> None:
+    start = threading.Barrier(6)
+    results: list[tuple[int, dict, bytes]] = []
+
+    def ask(n: int) -> None:
+        path = "/?lang=en&q=" + urllib.parse.quote(f"福建三峡海上风电国际产业园占地多少亩（第{n}次）？")
+        start.wait()
+        results.append(_request(served, "GET", path))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses.count(200) <= 1 and statuses.count(429) >= 5, statuses
+    for status, headers, body in results:
+        if status == 429:
+            assert headers["Retry-After"] == "1" and b'role="alert"' in body and b"busy" in body
+
+
+def test_form_feedback_on_a_long_chinese_question_ends_on_a_page_not_a_414(served: str) -> None:
+    question = ("福建三峡海上风电国际产业园占地多少亩" * 30)[:500]
+    _, _, raw = _request(
+        served, "POST", "/api/ask", json.dumps({"question": question}).encode(), {"Content-Type": "application/json"}
+    )
+    data = json.loads(raw)
+    answer = data["answer"]
+    form = [
+        ("question", data["question"]),
+        ("rating", "up"),
+        ("answer", answer["text"] if answer else ""),
+        ("passage_id", answer["passage_id"] if answer else ""),
+        *[("passages", p["id"]) for p in data["passages"]],
+        ("token", data["feedback_token"]),
+        ("lang", "zh"),
+    ]
+    body = urllib.parse.urlencode(form).encode()
+    status, headers, _ = _request(
+        served, "POST", "/feedback", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert status == 303, status
+    status, _, page = _request(served, "GET", headers["Location"])
+    assert status == 200 and "谢谢".encode() in page
+
+
+def test_doubled_slashes_with_a_forged_host_are_not_redirected_there(served: str) -> None:
+    status, headers, _ = _request(
+        served, "POST", "//api//ask", b'{"question": "q"}', {"Host": "evil.example", "Content-Type": "application/json"}
+    )
+    assert status == 404 and "Location" not in headers
+
+
+def test_slow_header_clients_hold_every_thread_of_a_bare_server(served: str) -> None:
+    """Why the proxy: gunicorn's gthread worker gives each connection a thread while it reads headers."""
+    with slow_clients(served, THREADS + 4):
+        time.sleep(1)
+        with pytest.raises(OSError):  # timeout: no thread left to read the health check
+            _request(served, "GET", "/healthz", timeout=3)
+    time.sleep(1)
+    assert _request(served, "GET", "/healthz")[0] == 200  # freed when they go away
+
+
+@pytest.fixture(scope="module")
+def nginx(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Debian's nginx with deploy/nginx.conf (only its two addresses changed) in front of `served`."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing; .ci/run installs it with apt-get install nginx")
+        pytest.skip("nginx is not installed")
+    prefix = tmp_path_factory.mktemp("nginx")
+    for sub in ("logs", "tmp"):
+        (prefix / sub).mkdir()
+        (prefix / sub).chmod(0o777)  # nginx's workers run as an unprivileged user when started as root
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    host, upstream = _hostport(served)
+    conf = NGINX_CONF.read_text(encoding="utf-8")
+    assert "listen 127.0.0.1:8080;" in conf and "server 127.0.0.1:8000;" in conf
+    conf = conf.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("server 127.0.0.1:8000;", f"server {host}:{upstream};")
+    (prefix / "nginx.conf").write_text(conf, encoding="utf-8")
+    proc = subprocess.Popen(
+        [binary, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "nginx exited"
+            try:
+                if _request(base, "GET", "/healthz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "nginx did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_nginx_cuts_slowloris_off_and_keeps_answering(nginx: str) -> None:
+    with slow_clients(nginx, 64) as socks:
+        time.sleep(1)
+        started = time.monotonic()
+        assert _request(nginx, "GET", "/healthz", timeout=10)[0] == 200
+        status, _, raw = _request(
+            nginx,
+            "POST",
+            "/api/ask",
+            json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？"}).encode(),
+            {"Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert status == 200 and json.loads(raw)["answer"]["text"] == "1000亩"
+        assert time.monotonic() - started < 10
+        time.sleep(HEADER_TIMEOUT + 2)
+        assert all(_cut_off(s) for s in socks)  # each let go once its header time was up
+
+
+def test_nginx_refuses_a_big_body_without_passing_it_on(nginx: str) -> None:
+    status, _, body = _request(nginx, "POST", "/api/ask", b"x" * 20000, {"Content-Type": "application/json"})
+    assert status == 413 and b"nginx" in body  # answered by the proxy, not by a ragqa thread
