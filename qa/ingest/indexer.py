@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embeddings.encoder import Encoder
 from qa.errors import IndexUnavailable
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
 from qa.retrieval import cosine_scale
-from qa.store import bm25, catalog, read_manifest, save_index, sentences, versions
+from qa.store import bm25, catalog, read_manifest, sentences, versions
+from qa.store.backend import BackendSettings
+from qa.store.index import Rows, save_rows
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
 CHUNKER_VERSION = 4
@@ -45,12 +49,17 @@ def build_index(
     progress: bool = False,
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
+    backend: BackendSettings | None = None,
 ) -> BuildReport:
-    """Read, split, embed and publish a new version; the live one serves until the new one is complete."""
+    """Read, split, embed and publish a new version; the live one serves until the new one is complete.
+
+    Args:
+        backend: where the vectors go: FAISS files in the version (the default) or a Milvus collection.
+    """
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
     source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
-    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep)
+    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend)
     report.seconds = time.perf_counter() - started
     report.skipped = corpus.skipped
     return report
@@ -64,13 +73,16 @@ def index_documents(
     progress: bool = False,
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
+    backend: BackendSettings | None = None,
 ) -> BuildReport:
     """Split documents into passages, embed them and publish them as a new version of the index root.
 
     A second build of the same root while this one runs is refused (IndexBusy) before any work.
     """
+    settings = backend or BackendSettings()
+    settings.check()
     with versions.build_lock(index_dir):
-        return _index_locked(documents, source, index_dir, encoder, progress, max_chars, keep)
+        return _index_locked(documents, source, index_dir, encoder, progress, max_chars, keep, settings)
 
 
 def _index_locked(
@@ -81,6 +93,7 @@ def _index_locked(
     progress: bool,
     max_chars: int,
     keep: int,
+    settings: BackendSettings,
 ) -> BuildReport:
     started = time.perf_counter()
     passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
@@ -88,15 +101,16 @@ def _index_locked(
     vectors = encoder.encode_passages(texts, progress=progress)
     sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress=progress)
     manifest = build_manifest(encoder, source, len(documents), max_chars)
-    published = save_index(
+    published = save_rows(
         index_dir,
-        vectors,
-        [p.to_dict() for p in passages],
+        Rows([p.to_dict() for p in passages], texts, np.full(len(passages), -1, dtype=np.int64), vectors),
+        None,
+        settings,
         manifest,
         bm25.build(texts),
         sentence_vectors,
+        document_entries(documents, passages),
         keep=keep,
-        documents=document_entries(documents, passages),
     )
     return BuildReport(
         Path(index_dir), len(documents), len(passages), time.perf_counter() - started, version=published.name

@@ -25,8 +25,10 @@ from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.indexer import build_manifest, chunking_settings, document_entries
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
-from qa.store import bm25, catalog, read_files, save_index, sentences, versions
-from qa.store.index import StoredIndex, open_index
+from qa.store import bm25, catalog, read_files, sentences, versions
+from qa.store.backend import FAISS, MILVUS, BackendSettings
+from qa.store.index import Rows, StoredIndex, open_index, save_rows
+from qa.store.milvus import MilvusDense, collection_name
 
 Progress = Callable[[str], None]
 
@@ -51,19 +53,26 @@ def update_index(
     bars: bool = False,
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
+    backend: BackendSettings | None = None,
 ) -> UpdateReport:
     """Bring the index up to date with the corpus, embedding only what changed.
 
     Args:
         progress: called with one line per stage (comparing, embedding, publishing).
         bars: show the encoder's progress bars while embedding.
+        backend: where the new version's vectors go (FAISS files by default); rows are carried over
+            from a live version of the same backend.
     """
     started = time.perf_counter()
+    settings = backend or BackendSettings()
+    settings.check()
     corpus = read_corpus(corpus_dir)
     source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
     say = progress or (lambda _line: None)
     with versions.build_lock(index_dir):
-        report = _update_locked(corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep)
+        report = _update_locked(
+            corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep, settings
+        )
     report.skipped = corpus.skipped
     report.seconds = time.perf_counter() - started
     return report
@@ -78,8 +87,9 @@ def _update_locked(
     bars: bool,
     max_chars: int,
     keep: int,
+    settings: BackendSettings,
 ) -> UpdateReport:
-    live, listed, reason = _reusable(index_dir, encoder, max_chars)
+    live, listed, reason = _reusable(index_dir, encoder, max_chars, settings)
     changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
     if live is not None and not changes.any:
         say(f"no document changed since version {live.version}; the index is up to date")
@@ -91,40 +101,39 @@ def _update_locked(
     say(f"embedding {len(new_passages)} passages of {len(fresh)} documents")
     new_vectors = encoder.encode_passages([p.embedding_text() for p in new_passages], progress=bars)
     new_sentences = sentences.encode([p.text for p in new_passages], encoder, progress=bars)
-    passages, vectors, sentence_vectors = _assemble(
-        documents, carried, live, new_passages, new_vectors, new_sentences, encoder.dim
-    )
+    passages, origin, sentence_vectors = _assemble(documents, carried, live, new_passages, new_sentences, encoder.dim)
     scale = live.manifest["model"].get("cosine_scale") if live is not None else None
     manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale)
     texts = [p.embedding_text() for p in passages]
-    say(f"publishing {len(passages)} passages")
-    published = save_index(
+    say(f"publishing {len(passages)} passages ({settings.kind})")
+    published = save_rows(
         index_dir,
-        vectors,
-        [p.to_dict() for p in passages],
+        Rows([p.to_dict() for p in passages], texts, origin, new_vectors),
+        live,
+        settings,
         manifest,
         bm25.build(texts),
         sentence_vectors,
+        document_entries(documents, passages),
         keep=keep,
-        documents=document_entries(documents, passages),
     )
     return UpdateReport(index_dir, changes, len(passages), len(new_passages), 0.0, published.name, full_reason=reason)
 
 
 def _reusable(
-    index_dir: Path, encoder: Encoder, max_chars: int
+    index_dir: Path, encoder: Encoder, max_chars: int, settings: BackendSettings
 ) -> tuple[StoredIndex | None, list[catalog.Entry] | None, str | None]:
     """The live version when its passages and vectors can be carried over (else None and why not),
     and its documents (for the summary, even when nothing can be carried over)."""
     try:
-        live = open_index(read_files(index_dir))
+        live = open_index(read_files(index_dir), milvus_uri=settings.milvus_uri if settings.kind == MILVUS else None)
     except IndexUnavailable as exc:
         return None, None, f"no usable live version ({exc.message})"
-    why = _why_not(live, encoder, max_chars)
+    why = _why_not(live, encoder, max_chars, settings, index_dir)
     return (None if why else live), live.documents, why
 
 
-def _why_not(live: StoredIndex, encoder: Encoder, max_chars: int) -> str | None:
+def _why_not(live: StoredIndex, encoder: Encoder, max_chars: int, settings: BackendSettings, root: Path) -> str | None:
     built = live.manifest.get("model", {})
     if (built.get("id"), built.get("fingerprint")) != (encoder.model_id, encoder.fingerprint):
         return f"the live version was built with model '{built.get('id')}'"
@@ -138,8 +147,14 @@ def _why_not(live: StoredIndex, encoder: Encoder, max_chars: int) -> str | None:
         return "the live version has no document hashes (built by an older ragqa)"
     if sum(e.passages for e in live.documents) != len(live.records):
         return "the live version's document list does not match its passages"
-    if _flat_vectors(live) is None:
+    if live.backend != settings.kind:
+        return f"the live version's vectors are in {live.backend}, not {settings.kind}"
+    if settings.kind == FAISS and live.exact_vectors() is None:
         return "the live version's vector index does not keep its vectors exactly"
+    if isinstance(live.dense, MilvusDense) and live.dense.entry.collection != (
+        settings.collection or collection_name(root)
+    ):
+        return f"the live version's vectors are in another Milvus collection ({live.dense.entry.collection})"
     return None
 
 
@@ -153,49 +168,37 @@ def _rows_by_document(live: StoredIndex) -> dict[str, range]:
     return rows
 
 
-def _flat_vectors(live: StoredIndex) -> np.ndarray | None:
-    """Every stored vector, exactly as embedded; None for an index type that keeps only approximations."""
-    import faiss
-
-    index = faiss.downcast_index(live.dense.faiss_index)
-    if not isinstance(index, faiss.IndexFlat):
-        return None
-    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
-
-
 def _assemble(
     documents: list[Document],
     carried: set[str],
     live: StoredIndex | None,
     new_passages: list[Passage],
-    new_vectors: np.ndarray,
     new_sentences: np.ndarray,
     dim: int,
 ) -> tuple[list[Passage], np.ndarray, np.ndarray]:
-    """Passages, vectors and sentence vectors in the corpus's document order, as a full build orders them."""
+    """Passages in the corpus's document order (as a full build orders them), each one's row in the live
+    version (-1: embedded now; those keep the order of `new_passages`), and the sentence vectors."""
     old_rows = _rows_by_document(live) if live is not None else {}
-    old_vectors = _flat_vectors(live) if live is not None else None
     fresh_rows: dict[str, list[int]] = {}
     for n, passage in enumerate(new_passages):
         fresh_rows.setdefault(passage.doc, []).append(n)
     fresh_sentences = _sentence_slices([p.text for p in new_passages])
     passages: list[Passage] = []
-    vectors: list[np.ndarray] = []
+    origin: list[int] = []
     sentence_parts: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float16)]
     for doc in documents:
-        if doc.id in carried and live is not None and old_vectors is not None:
+        if doc.id in carried and live is not None:
             for row in old_rows[doc.id]:
                 passage = Passage.from_dict(live.records[row])
                 passages.append(passage)
-                vectors.append(old_vectors[row])
+                origin.append(row)
                 sentence_parts.append(_known_sentences(live, passage.text, dim))
         else:
             for n in fresh_rows.get(doc.id, []):
                 passages.append(new_passages[n])
-                vectors.append(new_vectors[n])
+                origin.append(-1)
                 sentence_parts.append(new_sentences[fresh_sentences[n]])
-    stacked = np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), dtype=np.float32)
-    return passages, stacked, np.concatenate(sentence_parts).astype(np.float16)
+    return passages, np.asarray(origin, dtype=np.int64), np.concatenate(sentence_parts).astype(np.float16)
 
 
 def _sentence_slices(texts: list[str]) -> list[slice]:

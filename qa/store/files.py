@@ -2,10 +2,11 @@
 
 Layout of a version folder:
     manifest.json    format version, model (id, fingerprint, dimension, prompts, cosine scale), counts, checksums
-    vectors.faiss    the dense index (`qa.store.dense`)
+    vectors.faiss    the dense index (`qa.store.dense`), or milvus_ids.npy: its rows in Milvus (`qa.store.milvus`)
     records.jsonl    one passage a line, in vector order
     bm25/            the lexical index (`qa.store.bm25`)
     sentences.npy    every passage sentence's vector (`qa.store.sentences`)
+    documents.jsonl  each document's content hash and passage count (`qa.store.catalog`)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from qa.store import versions
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-REQUIRED = ("vectors.faiss", "records.jsonl")  # what every version holds (qa.store.dense), whatever else it does
+REQUIRED = ("records.jsonl",)  # what every version holds; its vectors are in FAISS or Milvus (qa.store.backend)
 
 
 @dataclass

@@ -8,7 +8,9 @@ manifest (`qa.store.files`) names the model and lists every file's checksum.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import IndexUnavailable
-from qa.store import bm25, catalog, dense, files, sentences, versions
+from qa.store import bm25, catalog, dense, files, milvus, sentences, versions
+from qa.store.backend import FAISS, MILVUS, BackendSettings, VectorSearch
 
 if TYPE_CHECKING:
     import bm25s
@@ -27,7 +30,7 @@ class StoredIndex:
     """One version of an index root, verified and opened: what the pipeline searches and reads."""
 
     directory: Path
-    dense: dense.DenseIndex
+    dense: VectorSearch  # qa.store.dense.DenseIndex (FAISS) or qa.store.milvus.MilvusDense
     bm25: bm25s.BM25
     sentence_vectors: dict[str, np.ndarray]  # sentence text -> its vector (empty for an index without them)
     documents: list[catalog.Entry] | None = None  # None: written before document hashes were kept
@@ -44,10 +47,32 @@ class StoredIndex:
     def records(self) -> list[dict[str, Any]]:
         return self.dense.records
 
+    @property
+    def backend(self) -> str:
+        return str((self.manifest.get("backend") or {}).get("kind", FAISS))
 
-def open_index(found: files.IndexFiles, model_id: str | None = None, fingerprint: str | None = None) -> StoredIndex:
-    """Open verified files (`files.read_files`), refusing an index built with another model."""
-    vectors = dense.from_files(found, model_id, fingerprint)
+    def exact_vectors(self) -> np.ndarray | None:
+        """Every stored vector as embedded, from a flat FAISS index; None where only approximations
+        (or nothing: Milvus keeps its own) are at hand."""
+        import faiss
+
+        if not isinstance(self.dense, dense.DenseIndex):
+            return None
+        index = faiss.downcast_index(self.dense.faiss_index)
+        if not isinstance(index, faiss.IndexFlat):
+            return None
+        return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+
+
+def open_index(
+    found: files.IndexFiles, model_id: str | None = None, fingerprint: str | None = None, milvus_uri: str | None = None
+) -> StoredIndex:
+    """Open verified files (`files.read_files`), refusing an index built with another model.
+
+    Args:
+        milvus_uri: reach a Milvus version's collection at this address instead of the one it was built with.
+    """
+    vectors = _open_vectors(found, model_id, fingerprint, milvus_uri)
     try:
         lexical = bm25.load(found.under(bm25.DIR))
     except (OSError, ValueError, KeyError) as exc:
@@ -93,3 +118,126 @@ def save_index(
             catalog.save(documents, folder)
 
     return dense.save(built, root, extra=extra, keep=keep)
+
+
+def _open_vectors(
+    found: files.IndexFiles, model_id: str | None, fingerprint: str | None, milvus_uri: str | None
+) -> VectorSearch:
+    backend = found.manifest.get("backend") or {"kind": FAISS}
+    if backend.get("kind") == FAISS:
+        if dense.VECTORS not in found.data:
+            raise IndexUnavailable(f"index at {found.directory} has no {dense.VECTORS}; rebuild with `ragqa index`")
+        return dense.from_files(found, model_id, fingerprint)
+    if backend.get("kind") != MILVUS:
+        raise IndexUnavailable(f"index at {found.directory} keeps its vectors in '{backend.get('kind')}', unknown here")
+    files.check_model(found.manifest, model_id, fingerprint, found.directory)
+    try:
+        ids = np.load(io.BytesIO(found.data[milvus.IDS]), allow_pickle=False)
+        entry = milvus.Entry.from_manifest(backend, ids)
+        records = [json.loads(line) for line in found.data[dense.RECORDS].decode("utf-8").splitlines() if line]
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IndexUnavailable(
+            f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
+        ) from exc
+    if len(ids) != len(records) or len(records) != found.manifest.get("count"):
+        raise IndexUnavailable(f"index at {found.directory} is inconsistent ({len(ids)} ids, {len(records)} records)")
+    if milvus_uri:
+        entry.uri = milvus.normal_uri(milvus_uri)
+    client = milvus.connect(entry.uri)
+    try:
+        client.load_collection(entry.collection)
+    except Exception as exc:  # pymilvus' own family: a missing collection, an unreachable server
+        raise IndexUnavailable(
+            f"index at {found.directory} keeps its vectors in Milvus collection {entry.collection} at {entry.uri}, "
+            f"which cannot be loaded ({milvus.first_line(exc)}); rebuild with `ragqa index --backend milvus`"
+        ) from exc
+    return milvus.MilvusDense(client, entry, records, found.manifest, found.version)
+
+
+@dataclass
+class Rows:
+    """The passages of a version about to be written, each embedded now or carried over from the live one."""
+
+    records: list[dict[str, Any]]
+    texts: list[str]  # what was embedded, per record (Milvus' BM25 indexes it too)
+    origin: np.ndarray  # per record: its row in the live version, or -1 when embedded now
+    new_vectors: np.ndarray  # the vectors of the records with origin -1, in record order
+
+
+def save_rows(
+    root: str | Path,
+    rows: Rows,
+    live: StoredIndex | None,
+    settings: BackendSettings,
+    manifest: dict[str, Any],
+    lexical: bm25s.BM25,
+    sentence_vectors: np.ndarray,
+    documents: Sequence[catalog.Entry],
+    keep: int = versions.DEFAULT_KEEP,
+) -> versions.Version:
+    """Publish a new version in the configured backend, carrying rows over from `live` where `origin` says
+    (the caller holds the build lock, and checked that `live` is of the same backend when it carries rows)."""
+    if settings.kind == FAISS:
+        carried = live.exact_vectors() if live is not None else None
+        vectors = rows.new_vectors
+        if (rows.origin >= 0).any():
+            assert carried is not None, "rows carried over from a version without exact vectors"
+            vectors = np.zeros((len(rows.records), rows.new_vectors.shape[1]), dtype=np.float32)
+            vectors[rows.origin >= 0] = carried[rows.origin[rows.origin >= 0]]
+            vectors[rows.origin < 0] = rows.new_vectors
+        return save_index(root, vectors, rows.records, manifest, lexical, sentence_vectors, keep, documents)
+    return _save_milvus(root, rows, live, settings, manifest, lexical, sentence_vectors, documents, keep)
+
+
+def _save_milvus(
+    root: str | Path,
+    rows: Rows,
+    live: StoredIndex | None,
+    settings: BackendSettings,
+    manifest: dict[str, Any],
+    lexical: bm25s.BM25,
+    sentence_vectors: np.ndarray,
+    documents: Sequence[catalog.Entry],
+    keep: int,
+) -> versions.Version:
+    uri = milvus.normal_uri(settings.milvus_uri or "")
+    name = settings.collection or milvus.collection_name(root)
+    collection = milvus.Collection(milvus.connect(uri), name)
+    dim = int(rows.new_vectors.shape[1])
+    has_bm25 = collection.ensure(dim)
+    collection.collect(milvus.kept_entries(root))  # partitions of builds that failed before their switch
+    kept = milvus.kept_entries(root)
+    first = max((end for e in kept for _, end in e.partitions.values()), default=0)
+    fresh = rows.origin < 0
+    docs = [r["doc"] for r, new in zip(rows.records, fresh) if new]
+    texts = [t for t, new in zip(rows.texts, fresh) if new]
+    partition, span = collection.append(rows.new_vectors, docs, texts, first, has_bm25)
+    ids = np.full(len(rows.records), -1, dtype=np.int64)
+    ids[fresh] = np.arange(span[0], span[1], dtype=np.int64)
+    partitions = {partition: span}
+    if live is not None and isinstance(live.dense, milvus.MilvusDense) and (~fresh).any():
+        ids[~fresh] = live.dense.ids[rows.origin[~fresh]]
+        held = ids[~fresh]
+        for part, (start, end) in live.dense.entry.partitions.items():
+            if ((held >= start) & (held < end)).any():
+                partitions[part] = [start, end]
+    entry = milvus.Entry(uri, name, partitions, ids, has_bm25)
+    full = {**manifest, "count": len(rows.records), "backend": entry.to_manifest()}
+    full["model"] = {**manifest.get("model", {}), "dimension": dim}
+
+    def write_files(folder: Path) -> None:
+        with open(folder / dense.RECORDS, "w", encoding="utf-8") as fh:
+            for record in rows.records:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        np.save(folder / milvus.IDS, ids, allow_pickle=False)
+        bm25.save(lexical, folder)
+        sentences.save(sentence_vectors, folder)
+        catalog.save(documents, folder)
+
+    published = versions.publish(root, lambda folder: _write(folder, full, write_files), keep=keep)
+    collection.collect(milvus.kept_entries(root))  # rows and partitions of versions just pruned
+    return published
+
+
+def _write(folder: Path, manifest: dict[str, Any], write_files: Callable[[Path], None]) -> None:
+    files.write(folder, manifest, write_files)
