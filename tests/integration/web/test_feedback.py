@@ -73,9 +73,13 @@ def test_api_stores_feedback_and_refuses_bad_input_as_json(client, app) -> None:
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["context_id"] == body["passage_id"]
     assert Path(app.config["RAGQA_FEEDBACK_DB"]).is_file()
+    # Served before a rebuild: signed, but its passage is no longer in the index.
+    gone = {**body, "passages": ["nowhere#1"], "passage_id": None, "answer": None}
+    gone["token"] = app.extensions["ragqa"].signer().sign(body["question"], None, None, ["nowhere#1"])
     for sent, status, code in [
         ({**body, "rating": "sideways"}, 400, "invalid_rating"),
-        ({**body, "passages": ["nowhere#1"], "passage_id": None, "answer": None}, 400, "unknown_passage"),
+        (gone, 400, "unknown_passage"),
+        ({**gone, "token": body["token"]}, 403, "not_served"),
         ([1, 2], 400, "invalid_body"),
     ]:
         response = client.post("/api/feedback", json=sent)
