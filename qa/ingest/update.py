@@ -23,7 +23,7 @@ from qa.errors import IndexUnavailable
 from qa.ingest.changes import Changes, compare
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
-from qa.ingest.indexer import build_manifest, chunking_settings, document_entries
+from qa.ingest.indexer import Embed, build_manifest, chunking_settings, document_entries
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
@@ -54,6 +54,7 @@ def update_index(
     max_chars: int = MAX_CHARS,
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
+    embed: Embed | None = None,
 ) -> UpdateReport:
     """Bring the index up to date with the corpus, embedding only what changed.
 
@@ -62,6 +63,7 @@ def update_index(
         bars: show the encoder's progress bars while embedding.
         backend: where the new version's vectors go (FAISS files by default); rows are carried over
             from a live version of the same backend.
+        embed: what embeds the new passages instead of `encoder.encode_passages` (a Ray build's actors).
     """
     started = time.perf_counter()
     settings = backend or BackendSettings()
@@ -71,7 +73,7 @@ def update_index(
     say = progress or (lambda _line: None)
     with versions.build_lock(index_dir):
         report = _update_locked(
-            corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep, settings
+            corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep, settings, embed
         )
     report.skipped = corpus.skipped
     report.seconds = time.perf_counter() - started
@@ -88,6 +90,7 @@ def _update_locked(
     max_chars: int,
     keep: int,
     settings: BackendSettings,
+    embed: Embed | None,
 ) -> UpdateReport:
     live, listed, reason = _reusable(index_dir, encoder, max_chars, settings)
     changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
@@ -99,8 +102,9 @@ def _update_locked(
     fresh = [d for d in documents if d.id not in carried]
     new_passages = split_passages(fresh, max_chars=max_chars, fits=encoder.fits)
     say(f"embedding {len(new_passages)} passages of {len(fresh)} documents")
-    new_vectors = encoder.encode_passages([p.embedding_text() for p in new_passages], progress=bars)
-    new_sentences = sentences.encode([p.text for p in new_passages], encoder, progress=bars)
+    encode = embed or encoder.encode_passages
+    new_vectors = encode([p.embedding_text() for p in new_passages], bars)
+    new_sentences = sentences.encode([p.text for p in new_passages], encoder, bars, encode)
     passages, origin, sentence_vectors = _assemble(documents, carried, live, new_passages, new_sentences, encoder.dim)
     scale = live.manifest["model"].get("cosine_scale") if live is not None else None
     manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale)

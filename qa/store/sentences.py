@@ -7,7 +7,7 @@ file holds only the vectors, in passage order; float16 halves the size at no cos
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,18 @@ def passage_sentences(texts: Iterable[str]) -> list[str]:
     return [text[s:e] for text in texts for s, e in split_sentences(text)]
 
 
-def encode(texts: Sequence[str], encoder: Encoder, progress: bool = False) -> np.ndarray:
-    return encoder.encode_passages(passage_sentences(texts), progress=progress).astype(np.float16)
+def encode(
+    texts: Sequence[str],
+    encoder: Encoder,
+    progress: bool = False,
+    embed: Callable[[Sequence[str], bool], np.ndarray] | None = None,
+) -> np.ndarray:
+    """Every sentence's vector, float16, in passage order.
+
+    Args:
+        embed: what embeds them as passages instead of `encoder.encode_passages` (a Ray build's actors).
+    """
+    return (embed or encoder.encode_passages)(passage_sentences(texts), progress).astype(np.float16)
 
 
 def save(vectors: np.ndarray, index_dir: Path) -> None:
