@@ -20,6 +20,18 @@ from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, hig
 bp = Blueprint("chat", __name__)
 
 
+def _rated_question(reference: str | None) -> str | None:
+    """The question of the feedback record this browser just sent (`web.feedback`), to show it again."""
+    if not reference:
+        return None
+    try:
+        current = state.state()
+        record_id = current.signer().record_id(reference)
+        return None if record_id is None else current.feedback.question(record_id)
+    except RagqaError:  # the thanks still shows; the answer is one question away
+        return None
+
+
 def page_language() -> str:
     return best_language(list(request.accept_languages), request.args.get("lang"))
 
@@ -29,6 +41,8 @@ def index():
     """Show the chat form, and the answer when a question came with the request."""
     lang = page_language()
     question = request.form.get("question") if request.method == "POST" else request.args.get("q")
+    if question is None and request.method == "GET":
+        question = _rated_question(request.args.get("rated"))
     result: dict[str, Any] | None = None
     error: str | None = None
     status = 200

@@ -43,7 +43,8 @@ def _embedded_question() -> bool:
     """`GET /?q=` from another site's page, other than the user following a link to it."""
     headers = request.headers
     followed = headers.get("Sec-Fetch-Mode") == "navigate" and headers.get("Sec-Fetch-Dest") in (None, "document")
-    return request.path == "/" and "q" in request.args and not followed and is_cross_site()
+    asks = "q" in request.args or "rated" in request.args
+    return request.path == "/" and asks and not followed and is_cross_site()
 
 
 def init_app(app: Flask) -> None:

@@ -51,11 +51,13 @@ def submit_form():
         "passages": form.getlist("passages"),
         "token": form.get("token"),
     }
-    _store(body)
-    # Post/redirect/get: a reload does not resubmit. The question stays out of the URL: a long
-    # Chinese question percent-encoded outgrows a server's request line (a 414 after the save).
+    record = _store(body)
+    # Post/redirect/get: a reload does not resubmit, and the page shows the answer again with the
+    # thanks. The question stays out of the URL (percent-encoded, a long Chinese question outgrows a
+    # server's request line: a 414 after the save); a signed reference to the record stands for it.
     lang = form.get("lang") if form.get("lang") in ("zh", "en") else None
-    return redirect(url_for("chat.index", lang=lang, feedback="saved"), code=303)
+    rated = state.state().signer().sign_record(record.id)
+    return redirect(url_for("chat.index", lang=lang, feedback="saved", rated=rated), code=303)
 
 
 def _store(body: Any) -> FeedbackRecord:

@@ -3,8 +3,9 @@
 What a record vouches for: a thumbs up on an answer makes it the gold answer; a thumbs down with
 a correction makes the correction gold; a thumbs up on "no answer found" marks the question
 unanswerable. A thumbs down without a correction says only what is wrong, so it is left out, and
-so is a gold answer that is not in the passage kept as its context: a label must point at its answer
-(records stored before answers were signed could vouch for any text).
+so is a thumbs up whose answer is not in the passage kept as its context: a served answer always
+is, so such a record was forged (before answers were signed, a thumbs up could vouch for any
+text). A correction is the user's own words and need not occur verbatim in a passage.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def to_squad(records: Iterable[FeedbackRecord]) -> Export:
         if qa is None:
             out.skipped.append(record.id)
             continue
-        if qa["answers"] and "answer_start" not in qa["answers"][0]:
+        if record.feedback.rating == "up" and qa["answers"] and "answer_start" not in qa["answers"][0]:
             out.not_in_passage.append(record.id)
             continue
         paragraphs = articles.setdefault(record.title, {})
@@ -53,7 +54,7 @@ def _question(record: FeedbackRecord) -> dict[str, Any] | None:
     if gold:
         answer: dict[str, Any] = {"text": gold}
         start = record.context.find(gold)
-        if start >= 0:  # without it the record is left out (Export.not_in_passage)
+        if start >= 0:  # a thumbs up without it is left out (Export.not_in_passage)
             answer["answer_start"] = start
         return {**qa, "answers": [answer], "is_impossible": False}
     if feedback.rating == "up" and feedback.answer is None:

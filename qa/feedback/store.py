@@ -128,6 +128,14 @@ class FeedbackStore:
             new_id = int(cursor.lastrowid or 0)
         return FeedbackRecord(new_id, created, feedback, context.id, context.title, context.text)
 
+    def question(self, record_id: int) -> str | None:
+        """The question of one stored record (None when there is no such record)."""
+        if not self.path.exists():
+            return None
+        with self._connect(create=False) as db:
+            row = db.execute("SELECT question FROM feedback WHERE id = ?", (record_id,)).fetchone()
+        return row[0] if row else None
+
     @staticmethod
     def _check_rate(db: sqlite3.Connection, client: str, limit: Limit, now: datetime) -> None:
         since = (now - timedelta(seconds=limit.seconds)).isoformat(timespec="seconds")

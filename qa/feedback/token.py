@@ -45,6 +45,20 @@ class FeedbackSigner:
         """A key derived from the secret for another use (e.g. hashing client addresses)."""
         return hmac.new(self._secret, purpose.encode("utf-8"), hashlib.sha256).digest()
 
+    def sign_record(self, record_id: int) -> str:
+        """A reference to one stored record that only its sender gets (the page shows its question again)."""
+        digest = hmac.new(self.key_for("record"), str(record_id).encode("ascii"), hashlib.sha256).digest()[:12]
+        return f"{record_id}.{base64.urlsafe_b64encode(digest).decode('ascii')}"
+
+    def record_id(self, reference: object) -> int | None:
+        """The record a `sign_record` reference names, or None for anything else."""
+        if not isinstance(reference, str) or not reference.isascii():
+            return None
+        number, _, _ = reference.partition(".")
+        if not number.isdigit() or len(number) > 18:
+            return None
+        return int(number) if hmac.compare_digest(self.sign_record(int(number)), reference) else None
+
     def verify(self, feedback: Feedback, token: object) -> bool:
         if not isinstance(token, str) or not token.isascii():
             return False

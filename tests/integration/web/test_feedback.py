@@ -104,9 +104,15 @@ def test_form_post_stores_feedback_and_shows_thanks(client) -> None:
     response = client.post("/feedback", data=form)
     assert response.status_code == 303
     target = urlparse(response.headers["Location"])
-    assert parse_qs(target.query) == {"lang": ["en"], "feedback": ["saved"]}  # the question stays out of the URL
+    query = parse_qs(target.query)
+    assert set(query) == {"lang", "feedback", "rated"} and query["feedback"] == ["saved"]  # no question in the URL
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Your feedback was saved" in page
+    assert "Your feedback was saved" in page and '<p class="answer-text">1000亩</p>' in page
+    # The reference is signed: another record's number shows only the thanks.
+    forged = client.get(f"/?lang=en&feedback=saved&rated={int(query['rated'][0].split('.')[0]) + 1}.AAAA")
+    assert "Your feedback was saved" in forged.get_data(as_text=True) and "answer-text" not in forged.get_data(
+        as_text=True
+    )
 
 
 def test_form_post_with_bad_input_is_a_readable_page(client) -> None:

@@ -88,3 +88,13 @@ def test_a_token_fits_only_the_answer_served(forged: dict) -> None:
     assert not signer.verify(_feedback(), token[:-1] + ("A" if token[-1] != "A" else "B"))
     assert not FeedbackSigner(b"x" * 32).verify(_feedback(), token)
     assert not signer.verify(_feedback(), None) and not signer.verify(_feedback(), "令牌")
+
+
+def test_a_record_reference_names_only_its_own_record() -> None:
+    signer = FeedbackSigner(b"k" * 32)
+    reference = signer.sign_record(41)
+    assert signer.record_id(reference) == 41
+    number, _, mac = reference.partition(".")
+    for forged in (f"42.{mac}", f"41.{mac[:-1]}", "41", "", None, "٤١." + mac, "1" * 40 + "." + mac):
+        assert signer.record_id(forged) is None, forged
+    assert FeedbackSigner(b"x" * 32).record_id(reference) is None
