@@ -7,6 +7,8 @@ is rebuilt over every passage (its IDF depends on all of them, and it costs seco
 minutes embedding does). Passages come out in the corpus's order, as a full build would put
 them, so the new version holds what a rebuild would; it is published like a build (a new
 version, then the pointer switch), and a failed update leaves the live version untouched.
+In Milvus the carried-over rows stay where they are and only the new ones are inserted
+(`qa.store.milvus`); in FAISS the flat index is rebuilt from the carried-over and new vectors.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.encoder import Encoder
-from qa.errors import IndexUnavailable
+from qa.errors import RagqaError
 from qa.ingest.changes import Changes, compare
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
@@ -131,7 +133,7 @@ def _reusable(
     and its documents (for the summary, even when nothing can be carried over)."""
     try:
         live = open_index(read_files(index_dir), milvus_uri=settings.milvus_uri if settings.kind == MILVUS else None)
-    except IndexUnavailable as exc:
+    except RagqaError as exc:  # none yet, unreadable, or its engine out of reach: a full build says why
         return None, None, f"no usable live version ({exc.message})"
     why = _why_not(live, encoder, max_chars, settings, index_dir)
     return (None if why else live), live.documents, why
