@@ -223,3 +223,12 @@ def test_nginx_cuts_slowloris_off_and_keeps_answering(nginx: str) -> None:
 def test_nginx_refuses_a_big_body_without_passing_it_on(nginx: str) -> None:
     status, _, body = _request(nginx, "POST", "/api/ask", b"x" * 20000, {"Content-Type": "application/json"})
     assert status == 413 and b"nginx" in body  # answered by the proxy, not by a ragqa thread
+
+
+def test_nginx_passes_the_host_so_same_origin_posts_are_told_from_cross_site_ones(nginx: str) -> None:
+    """An older browser sends Origin without Sec-Fetch-Site: the app compares it with the Host nginx passes on."""
+    headers = {"Content-Type": "application/json"}
+    same, _, body = _request(nginx, "POST", "/api/feedback", b"{}", {**headers, "Origin": nginx})
+    assert same == 400 and json.loads(body)["error"]["code"] == "invalid_question", body  # judged on its body
+    other, _, body = _request(nginx, "POST", "/api/feedback", b"{}", {**headers, "Origin": "http://evil.example"})
+    assert other == 403 and json.loads(body)["error"]["code"] == "cross_site_request"
