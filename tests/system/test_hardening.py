@@ -158,6 +158,29 @@ def test_slow_header_clients_hold_every_thread_of_a_bare_server(served: str) -> 
 
 
 @pytest.fixture(scope="module")
+def keyed(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of private documents: API keys from the environment, the page left closed."""
+    tmp = tmp_path_factory.mktemp("keyed")
+    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_API_KEYS": "s3cret-one,s3cret-two"}
+    with running_server(index_dir, tmp / "server.log", "--workers", "1", env=env) as base:
+        yield base
+
+
+def test_with_api_keys_every_api_call_without_a_valid_key_is_401_json(keyed: str) -> None:
+    ask = json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？"}).encode()
+    json_type = {"Content-Type": "application/json"}
+    for path, body in (("/api/ask", ask), ("/api/feedback", b"{}"), ("/api/nowhere", b"{}")):
+        for auth in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-one"}):
+            status, headers, raw = _request(keyed, "POST", path, body, {**json_type, **auth})
+            assert status == 401 and json.loads(raw)["error"]["code"] == "unauthorized", (path, auth)
+            assert headers["WWW-Authenticate"].startswith("Bearer")
+    status, _, raw = _request(keyed, "POST", "/api/ask", ask, {**json_type, "Authorization": "Bearer s3cret-two"})
+    assert status == 200 and json.loads(raw)["answer"]["text"] == "1000亩"
+    assert _request(keyed, "GET", "/healthz")[0] == 200 and _request(keyed, "GET", "/readyz")[0] == 200
+    assert _request(keyed, "GET", "/?q=x")[0] == 403  # no login-free page unless RAGQA_OPEN_PAGE=1
+
+
+@pytest.fixture(scope="module")
 def nginx(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's nginx with deploy/nginx.conf (only its two addresses changed) in front of `served`."""
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
