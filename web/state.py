@@ -84,9 +84,9 @@ def init_app(app: Flask, pipeline: Pipeline | None = None) -> None:
     )
     source: PipelineSource = Fixed(pipeline) if pipeline is not None else _live(app)
     store = FeedbackStore(config["RAGQA_FEEDBACK_DB"], int(config["RAGQA_FEEDBACK_MAX_BYTES"]))
-    app.extensions[EXTENSION] = state = State(source, admission, store)
+    app.extensions[EXTENSION] = made = State(source, admission, store)
     try:  # made on first start; a database that cannot be opened yet is retried at the first answer
-        state.signer()
+        made.signer()
     except RagqaError as exc:
         log.error("feedback secret not available: %s", exc.message)
 
