@@ -22,6 +22,8 @@ from qa.errors import ModelNotFound
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from embeddings.onnx_engine import OnnxEngine
+
 
 # Multilingual: questions in English find Chinese passages (docs/quality.md, cross-lingual table).
 DEFAULT_MODEL = "multilingual-e5-small"
@@ -55,6 +57,9 @@ class Encoder:
     prompts: dict[str, str] = field(default_factory=dict)
     batch_size: int = 32
     query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None  # another engine for questions only
+    # "torch" (the reference), "onnx" or "onnx-int8" (embeddings.onnx_engine), with its engine.
+    inference: str = "torch"
+    engine: OnnxEngine | None = None
 
     @property
     def dim(self) -> int:
@@ -85,6 +90,8 @@ class Encoder:
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.engine is not None:
+            return self.engine([prompt + t for t in texts], progress=progress)
         vectors = self.model.encode(
             list(texts),
             prompt=prompt or None,
@@ -96,8 +103,19 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(name: str | None = None, device: str = "cpu", allow_download: bool = False) -> Encoder:
-    """Load a model by alias, folder or hub name; offline unless allow_download."""
+def load_encoder(
+    name: str | None = None,
+    device: str = "cpu",
+    allow_download: bool = False,
+    inference: str | None = None,
+    threads: int | None = None,
+) -> Encoder:
+    """Load a model by alias, folder or hub name; offline unless allow_download.
+
+    Args:
+        inference: "torch" (default), "onnx" or "onnx-int8": the engine that encodes (exported on first use).
+        threads: the engine's threads (None: all cores; a server worker passes its share).
+    """
     model_id, target = resolve_model(name)
     if not allow_download:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -116,7 +134,13 @@ def load_encoder(name: str | None = None, device: str = "cpu", allow_download: b
         ) from exc
     prompts = {k: v for k, v in (model.prompts or {}).items() if v}
     prompts.setdefault("passage", prompts.get("document", ""))
-    return Encoder(model, model_id, _fingerprint(target), {k: v for k, v in prompts.items() if v})
+    encoder = Encoder(model, model_id, _fingerprint(target), {k: v for k, v in prompts.items() if v})
+    if inference not in (None, "", "torch"):
+        from embeddings.onnx_engine import load_engine
+
+        encoder.engine = load_engine(model, model_id, encoder.fingerprint, inference, threads)
+        encoder.inference = inference
+    return encoder
 
 
 def _fingerprint(target: str) -> str:

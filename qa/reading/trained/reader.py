@@ -18,6 +18,7 @@ from qa.reading.relevance import focus
 from qa.reading.trained import answer_fit, credits
 from qa.reading.trained.edges import Edges
 from qa.reading.trained.settings import ReaderSettings
+from qa.reading.trained.span_logits import SpanLogits, TorchSpans
 from qa.reading.trained.windows import Windows, make_windows
 from qa.text import fold, split_sentences
 
@@ -28,15 +29,34 @@ NBEST = 20  # candidate spans kept per passage for the answer-type choice (answe
 class ExtractiveReader:
     """Read passages with a QA model; a span's score is P(start) * P(end) within its window."""
 
-    def __init__(self, model: Any, tokenizer: Any, settings: ReaderSettings, batch_size: int = 16) -> None:
-        self.model = model.eval()
+    def __init__(
+        self,
+        spans: SpanLogits,
+        tokenizer: Any,
+        settings: ReaderSettings,
+        batch_size: int = 16,
+        inference: str = "torch",
+    ) -> None:
+        """
+        Args:
+            spans: the engine giving start/end logits (`span_logits`: torch, or ONNX Runtime).
+            inference: its name, for /readyz and reports.
+        """
+        self.spans = spans
         self.tokenizer = tokenizer
         self.settings = settings
         self.batch_size = batch_size
+        self.inference = inference
+
+    @property
+    def model(self) -> Any:
+        """The torch model, when this reader runs on torch (None on ONNX Runtime)."""
+        return self.spans.model if isinstance(self.spans, TorchSpans) else None
 
     @property
     def name(self) -> str:
-        return f"{type(self).__name__} over {self.settings.base}"
+        engine = "" if self.inference == "torch" else f", {self.inference}"
+        return f"{type(self).__name__} over {self.settings.base}{engine}"
 
     @property
     def fallback(self) -> Reader | None:
@@ -101,22 +121,18 @@ class ExtractiveReader:
 
     def _logits(self, windows: Windows) -> Iterator[tuple[int, tuple[np.ndarray, np.ndarray]]]:
         """(window, (start logits, end logits)) cut to the window's length; windows batched by length."""
-        import torch
-
         lengths = windows.lengths()
         order = np.argsort(-lengths, kind="stable")  # similar lengths share a batch: less padding
         # int8 dynamic quantization scales activations per tensor, i.e. per batch: a window's scores
         # would depend on which windows (of this question or of others asked with it) share its
-        # batch. One window per call keeps every answer the same however it is asked (~15% slower).
-        size = 1 if self.settings.quantize else self.batch_size
-        with torch.inference_mode():
-            for lo in range(0, len(order), size):
-                rows = order[lo : lo + size]
-                out = self.model(**{k: torch.from_numpy(v) for k, v in windows.batch(rows).items()})
-                starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
-                for i, w in enumerate(rows):
-                    n = int(lengths[w])
-                    yield int(w), (starts[i, :n], ends[i, :n])
+        # batch. One window per call keeps every answer the same however it is asked.
+        size = 1 if self.spans.per_window else self.batch_size
+        for lo in range(0, len(order), size):
+            rows = order[lo : lo + size]
+            starts, ends = self.spans(windows.batch(rows))
+            for i, w in enumerate(rows):
+                n = int(lengths[w])
+                yield int(w), (starts[i, :n], ends[i, :n])
 
 
 def nbest_spans(

@@ -1,0 +1,174 @@
+"""ONNX Runtime inference for a sentence-transformers model: exported once, then encoding with the
+model's own tokenizer, pooling and normalisation, several times faster than torch on a CPU.
+
+torch fp32 stays the reference (`inference="torch"`). `onnx` is the same graph run by ONNX Runtime
+(cosine to torch ≥ 0.9999 on the shipped page). `onnx-int8` quantizes every weight matrix to int8
+per output channel (dynamic quantization: activations are quantized per batch row at run time), the
+word-embedding table included, which is what makes it ~2.3x faster and 4x smaller; its vectors stay
+within cosine 0.99 of torch's (docs/performance.md). The exported files are kept in the model cache
+under the weights' fingerprint, so a changed model is exported again, never confused with the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from embeddings.models import models_dir
+from qa.errors import ModelNotFound
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+INFERENCES = ("torch", "onnx", "onnx-int8")
+BATCH = 16  # texts per run; length-sorted, so a batch pads little
+_EXPORT_LOCK = threading.Lock()
+
+
+def exported_path(model_id: str, fingerprint: str, quantized: bool) -> Path:
+    """Where the exported graph of these weights lives (exported or not)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model_id).name)
+    return models_dir() / "onnx" / f"{name}-{fingerprint}" / ("model-int8.onnx" if quantized else "model.onnx")
+
+
+def export(model: SentenceTransformer, model_id: str, fingerprint: str) -> tuple[Path, Path]:
+    """Export the model's transformer to ONNX (fp32) and its int8 per-channel quantization; both
+    written atomically, so a killed export leaves nothing half-written behind."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32 = exported_path(model_id, fingerprint, quantized=False)
+    int8 = exported_path(model_id, fingerprint, quantized=True)
+    fp32.parent.mkdir(parents=True, exist_ok=True)
+    transformer: Any = model[0].auto_model
+    sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
+    with _EXPORT_LOCK, tempfile.TemporaryDirectory(dir=fp32.parent) as tmp:
+        raw = Path(tmp) / "model.onnx"
+        with torch.no_grad():
+            torch.onnx.export(
+                _last_hidden_state(transformer),
+                (sample["input_ids"], sample["attention_mask"]),
+                str(raw),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "last_hidden_state": {0: "batch", 1: "tokens"},
+                },
+                opset_version=17,
+                dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT's masks
+            )
+        quantized = Path(tmp) / "model-int8.onnx"
+        quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(raw, fp32)
+        os.replace(quantized, int8)
+    return fp32, int8
+
+
+class OnnxEngine:
+    """Encode prompted texts with an exported graph: L2-normalised float32 rows, like the model."""
+
+    def __init__(self, path: Path, model: SentenceTransformer, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0: ORT's default, every core
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = model.tokenizer
+        self.max_length = int(model.max_seq_length or 512)
+        self.pooling = _pooling(model)
+
+    def __call__(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
+        bar = _bar(len(texts), progress)
+        for lo in range(0, len(texts), BATCH):
+            rows = order[lo : lo + BATCH]
+            out[rows] = self._batch([texts[i] for i in rows])
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+        return out
+
+    @property
+    def dim(self) -> int:
+        return int(self.session.get_outputs()[0].shape[-1])
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+        mask = encoded["attention_mask"].astype(np.int64)
+        hidden = self.session.run(None, {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": mask})[0]
+        if self.pooling == "cls":
+            vectors = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        # Always normalised, as Encoder promises (the torch path asks sentence-transformers for it too).
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors.astype(np.float32)
+
+
+def load_engine(
+    model: SentenceTransformer, model_id: str, fingerprint: str, inference: str, threads: int | None = None
+) -> OnnxEngine:
+    """The engine for `onnx` or `onnx-int8`, exporting the model first if it never was."""
+    if inference not in INFERENCES[1:]:
+        raise ModelNotFound(f"unknown inference backend '{inference}'; one of: {', '.join(INFERENCES)}")
+    try:
+        import onnxruntime  # noqa: F401  (say what to install before spending seconds on an export)
+    except ImportError as exc:
+        raise ModelNotFound(f"inference '{inference}' needs ONNX Runtime: pip install onnxruntime") from exc
+    path = exported_path(model_id, fingerprint, quantized=inference == "onnx-int8")
+    if not path.is_file():
+        log.warning("exporting %s to ONNX once (about 20 s) into %s", model_id, path.parent)
+        export(model, model_id, fingerprint)
+    return OnnxEngine(path, model, threads)
+
+
+def _pooling(model: SentenceTransformer) -> str:
+    pooling: Any = model[1] if len(model) > 1 else None
+    config: dict[str, Any] = pooling.get_config_dict() if pooling is not None else {}
+    mode = config.get("pooling_mode")
+    # Prompt tokens are pooled with the text here; a model that leaves them out reads otherwise.
+    if mode in ("mean", "cls") and config.get("include_prompt", True):
+        return str(mode)
+    raise ModelNotFound(
+        f"ONNX inference supports mean or CLS pooling over the prompt too, not {config}; "
+        "use RAGQA_INFERENCE=torch for this model"
+    )
+
+
+def _bar(total: int, progress: bool) -> Any:
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="text", desc="embedding")
+
+
+def _last_hidden_state(transformer: Any) -> Any:
+    """The transformer as a module returning only its last hidden state (what pooling reads)."""
+    import torch
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.transformer(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    return LastHiddenState().eval()

@@ -1,0 +1,64 @@
+"""The ONNX Runtime engines against torch, the reference: same vectors (fp32) or within cosine 0.99
+(int8) on the shipped page, exported once, recorded in the index and followed by its questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.encoder import load_encoder
+from embeddings.onnx_engine import exported_path
+from qa.ingest.indexer import build_index
+from qa.pipeline import Pipeline
+from qa.store import read_manifest
+from tests.helpers import SEED
+
+QUESTIONS = ["福建三峡海上风电国际产业园占地多少亩？", "How tall is the solar tower?", "链主企业有多少家"]
+
+
+@pytest.fixture(scope="module")
+def page_texts() -> list[str]:
+    paragraphs = [p.strip() for p in SEED.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 20]
+    return paragraphs[:24]
+
+
+@pytest.mark.parametrize(("inference", "least"), [("onnx", 0.9999), ("onnx-int8", 0.99)])
+def test_vectors_match_torch(encoder, page_texts: list[str], inference: str, least: float) -> None:
+    engine = load_encoder(inference=inference)
+    assert engine.inference == inference and engine.dim == encoder.dim
+    for texts, encode, reference in [
+        (page_texts, engine.encode_passages, encoder.encode_passages),
+        (QUESTIONS, engine.encode_queries, encoder.encode_queries),
+    ]:
+        got, want = encode(texts), reference(texts)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+        assert float((got * want).sum(axis=1).min()) >= least
+
+
+def test_the_export_is_made_once_and_kept_by_fingerprint(encoder) -> None:
+    load_encoder(inference="onnx-int8")
+    path = exported_path(encoder.model_id, encoder.fingerprint, quantized=True)
+    made = path.stat().st_mtime_ns
+    load_encoder(inference="onnx-int8")
+    assert path.stat().st_mtime_ns == made
+    assert exported_path(encoder.model_id, "another-fingerprint", quantized=True) != path
+
+
+def test_an_index_records_its_engine_and_its_questions_use_it(corpus_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "index"
+    build_index(corpus_dir, target, load_encoder(inference="onnx-int8"))
+    assert read_manifest(target)["model"]["inference"] == "onnx-int8"
+    pipeline = Pipeline.load(target, reader_dir="heuristic")
+    assert pipeline.encoder.inference == "onnx-int8"
+    result = pipeline.ask("福建三峡海上风电国际产业园占地多少亩？")
+    assert "1000亩" in result.passages[0].passage.text
+
+
+def test_an_unknown_engine_is_a_one_line_error(runner, tmp_path: Path) -> None:
+    from qa.cli import main
+
+    result = runner.invoke(main, ["index", "--index", str(tmp_path / "i"), "--inference", "tensorrt"])
+    assert result.exit_code == 2 and "tensorrt" in result.output and "Traceback" not in result.output
