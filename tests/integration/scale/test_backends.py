@@ -119,6 +119,12 @@ def test_an_update_in_milvus_answers_as_a_full_milvus_build(
     assert report.full_reason is None and report.embedded < report.passages / 4
     build_index(corpus, tmp_path / "rebuilt", memo_encoder, backend=milvus)
     questions = [*PAGE_QUESTIONS, "How many geysers are at El Tatio?", "博物馆成人门票多少钱？"]
-    updated, rebuilt = (Pipeline.load(tmp_path / n, encoder=memo_encoder, backend=milvus) for n in ("index", "rebuilt"))
+    # With the local BM25 the two rank alike to the last passage. Milvus' own BM25 counts its term
+    # statistics per segment, and the update's rows sit in other segments (beside deleted ones)
+    # than the rebuild's, so its tail ranks may differ: there, the answers are compared.
+    local = BackendSettings("milvus", milvus_uri, milvus_bm25=False)
+    updated, rebuilt = (Pipeline.load(tmp_path / n, encoder=memo_encoder, backend=local) for n in ("index", "rebuilt"))
     assert updated.index.records == rebuilt.index.records
     assert answers(updated, questions) == answers(rebuilt, questions)
+    updated, rebuilt = (Pipeline.load(tmp_path / n, encoder=memo_encoder, backend=milvus) for n in ("index", "rebuilt"))
+    assert [a for a, _ in answers(updated, questions)] == [a for a, _ in answers(rebuilt, questions)]
