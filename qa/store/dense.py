@@ -1,4 +1,11 @@
-"""The dense side of an index: L2-normalised vectors in FAISS, with one record (a passage) per vector."""
+"""The dense side of an index: L2-normalised vectors in FAISS, with one record (a passage) per vector.
+
+The FAISS index type is chosen by size when the version is built and recorded in its manifest
+(`faiss`): an exact flat search up to `FLAT_MAX` vectors, where it stays within a few milliseconds
+on two cores, and an HNSW graph above it, whose search time grows with the log of the size instead
+(bench/ann.py measures both, and HNSW's recall@10 against the exact search; docs/performance.md).
+HNSW keeps every vector as embedded (`IndexHNSWFlat`), so an update can still carry rows over.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,12 @@ from qa.store import files, versions
 
 VECTORS = "vectors.faiss"
 RECORDS = "records.jsonl"
+FLAT = "flat"
+HNSW = "hnsw"
+FLAT_MAX = 200_000  # 384-d inner products of 200k vectors: ~20 ms a question on two cores, exact
+HNSW_M = 32  # graph neighbours per vector: ~256 bytes a vector beside its 1,536
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 512  # candidates a search keeps: recall against speed (docs/performance.md)
 
 
 @dataclass
@@ -36,17 +49,31 @@ class DenseIndex:
         return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
 
 
-def build(vectors: np.ndarray, records: list[dict[str, Any]], manifest: dict[str, Any]) -> DenseIndex:
-    """Make an exact inner-product index (vectors must already be L2-normalised)."""
+def build(
+    vectors: np.ndarray, records: list[dict[str, Any]], manifest: dict[str, Any], kind: str | None = None
+) -> DenseIndex:
+    """Make an inner-product index (vectors must already be L2-normalised): `kind` "flat" (exact) or
+    "hnsw", or None to choose by size (`FLAT_MAX`)."""
     import faiss
 
     if len(vectors) != len(records):
         raise ValueError(f"{len(vectors)} vectors for {len(records)} records")
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else int(manifest["model"]["dimension"])
-    index = faiss.IndexFlatIP(dim)
+    kind = kind or (FLAT if len(vectors) <= FLAT_MAX else HNSW)
+    index: Any
+    if kind == FLAT:
+        index = faiss.IndexFlatIP(dim)
+        described: dict[str, Any] = {"index": FLAT}
+    elif kind == HNSW:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+        described = {"index": HNSW, "m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
+    else:
+        raise ValueError(f"unknown FAISS index kind '{kind}'; one of: {FLAT}, {HNSW}")
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    full = {"format_version": files.FORMAT_VERSION, "count": len(records), **manifest}
+    full = {"format_version": files.FORMAT_VERSION, "count": len(records), **manifest, "faiss": described}
     full["model"] = {**manifest.get("model", {}), "dimension": dim}
     return DenseIndex(index, records, full)
 
@@ -87,6 +114,10 @@ def from_files(found: files.IndexFiles, model_id: str | None = None, fingerprint
         raise IndexUnavailable(
             f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
         ) from exc
+    ef_search = (manifest.get("faiss") or {}).get("ef_search")
+    if ef_search is not None:  # the search breadth the version was measured with
+        graph: Any = faiss.downcast_index(faiss_index)
+        graph.hnsw.efSearch = int(ef_search)
     if faiss_index.ntotal != len(records) or len(records) != manifest.get("count"):
         raise IndexUnavailable(
             f"index at {found.directory} is inconsistent ({faiss_index.ntotal} vectors, {len(records)} records)"

@@ -60,6 +60,8 @@ class StoredIndex:
         if not isinstance(self.dense, dense.DenseIndex):
             return None
         index = faiss.downcast_index(self.dense.faiss_index)
+        if isinstance(index, faiss.IndexHNSWFlat):
+            index = faiss.downcast_index(index.storage)  # the graph's vectors, kept as embedded
         if not isinstance(index, faiss.IndexFlat):
             return None
         return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
