@@ -41,51 +41,63 @@ def exported_path(model_id: str, fingerprint: str, quantized: bool) -> Path:
 
 
 def export(model: SentenceTransformer, model_id: str, fingerprint: str) -> tuple[Path, Path]:
-    """Export the model's transformer to ONNX (fp32) and its int8 per-channel quantization; both
-    written atomically, so a killed export leaves nothing half-written behind."""
+    """Export the model's transformer to ONNX (fp32) and its int8 per-channel quantization."""
+    fp32 = exported_path(model_id, fingerprint, quantized=False)
+    int8 = exported_path(model_id, fingerprint, quantized=True)
+    transformer: Any = model[0].auto_model
+    sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
+    export_graphs(
+        _last_hidden_state(transformer),
+        {"input_ids": sample["input_ids"], "attention_mask": sample["attention_mask"]},
+        ["last_hidden_state"],
+        fp32,
+        int8,
+    )
+    return fp32, int8
+
+
+def export_graphs(module: Any, inputs: dict[str, Any], outputs: list[str], fp32: Path, int8: Path) -> None:
+    """Export a torch module to ONNX at `fp32` and its int8 per-channel quantization at `int8`, with
+    every input and output dynamic in batch and tokens; both written atomically, so a killed export
+    leaves nothing half-written behind. Shared by the embedding model and the trained readers."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fp32 = exported_path(model_id, fingerprint, quantized=False)
-    int8 = exported_path(model_id, fingerprint, quantized=True)
     fp32.parent.mkdir(parents=True, exist_ok=True)
-    transformer: Any = model[0].auto_model
-    sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
     with _EXPORT_LOCK, tempfile.TemporaryDirectory(dir=fp32.parent) as tmp:
-        raw = Path(tmp) / "model.onnx"
+        raw, quantized = Path(tmp) / fp32.name, Path(tmp) / int8.name
         with torch.no_grad():
             torch.onnx.export(
-                _last_hidden_state(transformer),
-                (sample["input_ids"], sample["attention_mask"]),
+                module,
+                tuple(inputs.values()),
                 str(raw),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "tokens"},
-                    "attention_mask": {0: "batch", 1: "tokens"},
-                    "last_hidden_state": {0: "batch", 1: "tokens"},
-                },
+                input_names=list(inputs),
+                output_names=outputs,
+                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*inputs, *outputs)},
                 opset_version=17,
                 dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT's masks
             )
-        quantized = Path(tmp) / "model-int8.onnx"
         quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
         os.replace(raw, fp32)
         os.replace(quantized, int8)
-    return fp32, int8
+
+
+def session(path: Path, threads: int | None = None) -> Any:
+    """An ONNX Runtime CPU session of `path`, on `threads` threads (None: every core)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 0  # 0: ORT's default, every core
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class OnnxEngine:
     """Encode prompted texts with an exported graph: L2-normalised float32 rows, like the model."""
 
     def __init__(self, path: Path, model: SentenceTransformer, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0  # 0: ORT's default, every core
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, threads)
         self.tokenizer = model.tokenizer
         self.max_length = int(model.max_seq_length or 512)
         self.pooling = _pooling(model)

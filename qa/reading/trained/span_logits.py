@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from embeddings.models import models_dir
+from embeddings.onnx_engine import export_graphs, session
 from qa.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
@@ -65,13 +64,7 @@ class OnnxSpans:
     """The same model exported to ONNX and run by ONNX Runtime."""
 
     def __init__(self, path: Path, quantized: bool, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.session = session(path, threads)
         self.quantized = quantized
 
     @property
@@ -93,30 +86,18 @@ def exported_path(folder: Path, quantized: bool) -> Path:
 
 
 def export(model: Any, tokenizer: Any, folder: Path) -> None:
-    """Export a loaded torch reader to ONNX and to its int8 per-channel quantization, atomically."""
+    """Export a loaded torch reader to ONNX and to its int8 per-channel quantization."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    fp32, int8 = exported_path(folder, False), exported_path(folder, True)
-    fp32.parent.mkdir(parents=True, exist_ok=True)
     sample = tokenizer(["问题 question"], ["文本 text"], return_tensors="pt")
-    inputs = (sample["input_ids"], sample["attention_mask"], torch.zeros_like(sample["input_ids"]))
-    with tempfile.TemporaryDirectory(dir=fp32.parent) as tmp:
-        raw, quantized = Path(tmp) / fp32.name, Path(tmp) / int8.name
-        with torch.no_grad():
-            torch.onnx.export(
-                _logits_module(model),
-                inputs,
-                str(raw),
-                input_names=list(INPUTS),
-                output_names=["start_logits", "end_logits"],
-                dynamic_axes={k: {0: "batch", 1: "tokens"} for k in (*INPUTS, "start_logits", "end_logits")},
-                opset_version=17,
-                dynamo=False,
-            )
-        quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(raw, fp32)
-        os.replace(quantized, int8)
+    inputs = dict(zip(INPUTS, (sample["input_ids"], sample["attention_mask"], torch.zeros_like(sample["input_ids"]))))
+    export_graphs(
+        _logits_module(model),
+        inputs,
+        ["start_logits", "end_logits"],
+        exported_path(folder, False),
+        exported_path(folder, True),
+    )
 
 
 def onnx_spans(folder: Path, inference: str, load_torch: Any, tokenizer: Any, threads: int | None) -> OnnxSpans:
