@@ -3,7 +3,9 @@
     python bench/ann.py --vectors 1000000 --bm25 100000
 
 Vectors are clustered 384-d unit vectors (embeddings of related passages cluster; uniform random
-ones have no near neighbours and make every approximate index look bad). Prints build seconds,
+ones have no near neighbours and make every approximate index look bad), or, with `--like INDEX`,
+drawn from a Gaussian with the mean and covariance of that index's real passage vectors (the spread
+of a real model's embeddings: their anisotropy and the decay of their spectrum), then normalised. Prints build seconds,
 index bytes, single-question search p50/p95 for each kind (`qa.store.dense.build`, the code the
 index build uses) and HNSW's recall@10 against the exact search. BM25: bm25s over synthetic
 passages of Zipf-distributed words, one question at a time, top 50 (what the retriever asks).
@@ -35,6 +37,24 @@ def clustered(n: int, dim: int, seed: int) -> np.ndarray:
     return out
 
 
+def like(index_root: str, n: int, seed: int) -> np.ndarray:
+    """n unit vectors with the first and second moments of a real index's passage vectors."""
+    import faiss
+
+    from qa.store import read_files
+
+    stored = faiss.deserialize_index(np.frombuffer(read_files(index_root).data["vectors.faiss"], dtype=np.uint8))
+    real = stored.reconstruct_n(0, stored.ntotal).astype(np.float64)
+    mean, cov = real.mean(axis=0), np.cov(real, rowvar=False)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for lo in range(0, n, 100_000):
+        hi = min(n, lo + 100_000)
+        rows = rng.multivariate_normal(mean, cov, size=hi - lo, method="eigh")
+        out[lo:hi] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    return out
+
+
 def timed_searches(index: dense.DenseIndex, queries: np.ndarray, k: int) -> tuple[list[float], np.ndarray]:
     times, found = [], []
     for q in queries:
@@ -45,10 +65,13 @@ def timed_searches(index: dense.DenseIndex, queries: np.ndarray, k: int) -> tupl
     return times, np.array(found)
 
 
-def vectors_bench(n: int, dim: int, queries: int) -> None:
+def vectors_bench(n: int, dim: int, queries: int, like_index: str | None = None) -> None:
     import faiss
 
-    vectors, asked = clustered(n, dim, 0), clustered(queries, dim, 1)
+    if like_index:
+        vectors, asked = like(like_index, n, 0), like(like_index, queries, 1)
+    else:
+        vectors, asked = clustered(n, dim, 0), clustered(queries, dim, 1)
     records = [{} for _ in range(n)]
     results = {}
     for kind in ("flat", "hnsw"):
@@ -98,11 +121,12 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--bm25", type=int, default=100_000)
+    parser.add_argument("--like", metavar="INDEX", help="draw vectors like this index's passage vectors")
     args = parser.parse_args()
     if args.bm25:
         bm25_bench(args.bm25, args.queries)
     if args.vectors:
-        vectors_bench(args.vectors, args.dim, args.queries)
+        vectors_bench(args.vectors, args.dim, args.queries, args.like)
 
 
 if __name__ == "__main__":

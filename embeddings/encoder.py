@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,7 @@ from qa.errors import ModelNotFound
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from embeddings.onnx_engine import OnnxEngine
+    from embeddings.onnx_engine import OnnxEngine, TokenStates
 
 
 # Multilingual: questions in English find Chinese passages (docs/quality.md, cross-lingual table).
@@ -87,6 +87,56 @@ class Encoder:
         """Embed passages: L2-normalised float32 rows."""
         return self._encode(texts, self.prompts.get("passage", ""), progress=progress)
 
+    @property
+    def mean_pooled(self) -> bool:
+        """Whether a text's vector is the mean of its token states, prompt included (e5, m3e): then the
+        mean over a sentence's tokens is a vector of the same kind, with no pass of its own."""
+        from embeddings.onnx_engine import pooling_mode
+
+        return pooling_mode(self.model) == "mean"
+
+    def passage_states(self, texts: Sequence[str], progress: bool = False) -> Iterator[TokenStates]:
+        """Embed passages and give every batch's token states too (with the tokenizer's character
+        offsets into the prompted text): one pass yields passage and sentence vectors."""
+        prompted = [self.prompts.get("passage", "") + t for t in texts]
+        if self.engine is not None:
+            yield from self.engine.states(prompted, progress, offsets=True)
+            return
+        from tqdm import tqdm
+
+        order = np.argsort([-len(t) for t in prompted], kind="stable")
+        with tqdm(total=len(texts), unit="passage", desc="embedding", disable=not progress) as bar:
+            for lo in range(0, len(texts), self.batch_size):
+                rows = order[lo : lo + self.batch_size]
+                yield self._torch_states([prompted[i] for i in rows], rows)
+                bar.update(len(rows))
+
+    def _torch_states(self, texts: list[str], rows: np.ndarray) -> TokenStates:
+        import torch
+
+        from embeddings.onnx_engine import TokenStates
+
+        encoded = self.model.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_tensors="pt",
+            return_offsets_mapping=True,
+        )
+        offsets = encoded.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            out = self.model.forward(dict(encoded))
+        vectors = torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=1).numpy()
+        return TokenStates(
+            rows,
+            encoded["input_ids"].numpy(),
+            encoded["attention_mask"].numpy(),
+            offsets,
+            out["token_embeddings"].float().numpy(),
+            np.ascontiguousarray(vectors, dtype=np.float32),
+        )
+
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -140,6 +190,9 @@ def load_encoder(
 
         encoder.engine = load_engine(model, model_id, encoder.fingerprint, inference, threads)
         encoder.inference = inference
+        # The engine holds its own weights; torch's copy (~470 MB for e5-small) would only take up
+        # memory. Its tokenizer and settings stay; its tensors become shapes without storage.
+        model[0].auto_model.to("meta")
     return encoder
 
 

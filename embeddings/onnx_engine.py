@@ -15,7 +15,8 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,23 @@ def session(path: Path, threads: int | None = None) -> Any:
     options.intra_op_num_threads = threads or 0  # 0: ORT's default, every core
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle pool threads sleep instead of spinning: between two runs (a reader window, a batch) the
+    # Python around them needs the core a spinning thread would burn, and server workers share the
+    # cores. Measured: one question p50 113 -> 79 ms on two cores (docs/performance.md).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+@dataclass
+class TokenStates:
+    """One batch of prompted texts as the model read them (`Encoder.passage_states`)."""
+
+    rows: np.ndarray  # which of the caller's texts, in batch order
+    input_ids: np.ndarray  # (batch, tokens)
+    attention_mask: np.ndarray  # (batch, tokens)
+    offsets: np.ndarray | None  # (batch, tokens, 2): each token's characters, as the tokenizer claims them
+    states: np.ndarray  # (batch, tokens, dim): the last hidden states
+    vectors: np.ndarray  # (batch, dim): the texts' own vectors, pooled and L2-normalised as the model does
 
 
 class OnnxEngine:
@@ -104,33 +121,52 @@ class OnnxEngine:
 
     def __call__(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for batch in self.states(texts, progress):
+            out[batch.rows] = batch.vectors
+        return out
+
+    def states(self, texts: Sequence[str], progress: bool = False, offsets: bool = False) -> Iterator[TokenStates]:
+        """The texts in length-sorted batches as the model read them: token states and pooled vectors."""
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths share a batch
         bar = _bar(len(texts), progress)
         for lo in range(0, len(texts), BATCH):
             rows = order[lo : lo + BATCH]
-            out[rows] = self._batch([texts[i] for i in rows])
+            yield self._batch([texts[i] for i in rows], rows, offsets)
             if bar is not None:
                 bar.update(len(rows))
         if bar is not None:
             bar.close()
-        return out
 
     @property
     def dim(self) -> int:
         return int(self.session.get_outputs()[0].shape[-1])
 
-    def _batch(self, texts: list[str]) -> np.ndarray:
-        encoded = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+    def _batch(self, texts: list[str], rows: np.ndarray, offsets: bool) -> TokenStates:
+        encoded = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="np",
+            return_offsets_mapping=offsets,
+        )
+        ids = encoded["input_ids"].astype(np.int64)
         mask = encoded["attention_mask"].astype(np.int64)
-        hidden = self.session.run(None, {"input_ids": encoded["input_ids"].astype(np.int64), "attention_mask": mask})[0]
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         if self.pooling == "cls":
             vectors = hidden[:, 0]
         else:
-            weights = mask[..., None].astype(np.float32)
-            vectors = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            vectors = mean_pool(hidden, mask)
         # Always normalised, as Encoder promises (the torch path asks sentence-transformers for it too).
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors.astype(np.float32)
+        spans = encoded["offset_mapping"] if offsets else None
+        return TokenStates(rows, ids, mask, spans, hidden, vectors.astype(np.float32))
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean of each row's token states where the mask is 1."""
+    weights = mask[..., None].astype(np.float32)
+    return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
 
 def load_engine(
@@ -150,13 +186,21 @@ def load_engine(
     return OnnxEngine(path, model, threads)
 
 
-def _pooling(model: SentenceTransformer) -> str:
+def pooling_mode(model: SentenceTransformer) -> str | None:
+    """ "mean" or "cls" when the model pools its token states so, prompt tokens included; else None."""
     pooling: Any = model[1] if len(model) > 1 else None
     config: dict[str, Any] = pooling.get_config_dict() if pooling is not None else {}
     mode = config.get("pooling_mode")
     # Prompt tokens are pooled with the text here; a model that leaves them out reads otherwise.
-    if mode in ("mean", "cls") and config.get("include_prompt", True):
-        return str(mode)
+    return str(mode) if mode in ("mean", "cls") and config.get("include_prompt", True) else None
+
+
+def _pooling(model: SentenceTransformer) -> str:
+    mode = pooling_mode(model)
+    if mode is not None:
+        return mode
+    pooling: Any = model[1] if len(model) > 1 else None
+    config: dict[str, Any] = pooling.get_config_dict() if pooling is not None else {}
     raise ModelNotFound(
         f"ONNX inference supports mean or CLS pooling over the prompt too, not {config}; "
         "use RAGQA_INFERENCE=torch for this model"

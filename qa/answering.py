@@ -103,36 +103,57 @@ class Answerer:
         return [Decision(rs, spans, best) for rs, (spans, best) in zip(readings, decided)]
 
     def _read(self, retrieved: Sequence[Retrieval], policies: Sequence[Policy]) -> list[list[Reading]]:
-        """The reader's readings of every passage, except those no span could answer from: a span
-        scores at most 1, so a passage whose evidence keeps even that under the threshold is not read
-        (the reader is the costly step; the decision is the same as reading it)."""
-        keep = [
-            [self._could_answer(r.question, h, ss, p) for h, ss in zip(r.hits, r.sentences)]
+        """The reader's readings of the passages that could still give the answer.
+
+        A span scores at most `bound` (reader confidence 1 in the passage's best sentence), and the
+        reader is the costly step, so each question's passages are read best bound first, one per
+        round (the rounds batch the questions), and a passage is read only while its bound reaches
+        both the threshold and the best score found so far: one that cannot beat it cannot change
+        the answer, which stays exactly the one reading every passage gives. An unread passage
+        shows the sentence closest to the question instead of a span."""
+        bounds = [
+            [self._bound(r.question, h, ss, p) for h, ss in zip(r.hits, r.sentences)]
             for r, p in zip(retrieved, policies)
         ]
-        found = self.reader.read_many(
-            [r.question for r in retrieved],
-            [[t for t, k in zip(r.texts, ks) if k] for r, ks in zip(retrieved, keep)],
-            _vectors(retrieved),
-            [[s for s, k in zip(r.sentences, ks) if k] for r, ks in zip(retrieved, keep)],
-        )
-        readings = []
-        for r, ks, got in zip(retrieved, keep, found):
-            rest = iter(got)
-            # An unread passage still shows the sentence closest to the question.
-            readings.append(
-                [next(rest) if k else Reading(None, _best_sentence(r.sentences[p]), 0.0) for p, k in enumerate(ks)]
+        queues = [sorted(range(len(b)), key=b.__getitem__, reverse=True) for b in bounds]
+        best = [p.threshold for p in policies]
+        readings = [[Reading(None, _best_sentence(scored), 0.0) for scored in r.sentences] for r in retrieved]
+        while True:
+            turn = []  # (question, passage) read this round
+            for q, queue in enumerate(queues):
+                while queue and bounds[q][queue[0]] < best[q]:
+                    queue.pop(0)  # neither this passage nor any after it (lower bounds) can win
+                if queue:
+                    turn.append((q, queue.pop(0)))
+            if not turn:
+                return readings
+            found = self.reader.read_many(
+                [retrieved[q].question for q, _ in turn],
+                [[retrieved[q].texts[i]] for q, i in turn],
+                np.stack([retrieved[q].vector for q, _ in turn]),
+                [[retrieved[q].sentences[i]] for q, i in turn],
             )
-        return readings
+            for (q, i), [reading] in zip(turn, found):
+                readings[q][i] = reading
+                score = self._score(retrieved[q], i, reading, policies[q])
+                if score is not None:
+                    best[q] = max(best[q], score)
 
-    def _could_answer(self, question: str, hit: Hit, sentences: SentenceScores, policy: Policy) -> bool:
-        """Whether the best span a reader could find in this passage (score 1, in its best sentence)
-        would clear the policy's threshold."""
+    def _bound(self, question: str, hit: Hit, sentences: SentenceScores, policy: Policy) -> float:
+        """The most any span of this passage could score: reader confidence 1 in its best sentence
+        (1 for every passage when the policy gives retrieval no weight or has no threshold)."""
         if policy.retrieval_weight <= 0 or policy.threshold <= 0:
-            return True
+            return 1.0
         best = max((v for _, _, v in sentences), default=None) if sentences else None
-        score = span_score(1.0, self.evidence(hit, question), best, policy.retrieval_weight, policy.sentence_share)
-        return score >= policy.threshold
+        return span_score(1.0, self.evidence(hit, question), best, policy.retrieval_weight, policy.sentence_share)
+
+    def _score(self, retrieval: Retrieval, i: int, reading: Reading, policy: Policy) -> float | None:
+        """The score `_decide` gives this passage's span, None when it has none."""
+        if reading.answer is None or reading.answer[0] >= reading.answer[1]:
+            return None
+        sentence = at(retrieval.sentences[i], reading.answer[0])
+        evidence = self.evidence(retrieval.hits[i], retrieval.question)
+        return span_score(reading.score, evidence, sentence, policy.retrieval_weight, policy.sentence_share)
 
     def _decide(
         self, retrieval: Retrieval, readings: Sequence[Reading], policy: Policy, weigh_sentences: bool = True

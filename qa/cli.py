@@ -69,10 +69,19 @@ _reader_inference_option = click.option(
     "--reader-inference",
     envvar="RAGQA_READER_INFERENCE",
     show_envvar=True,
-    default="torch",
+    default=Settings.reader_inference,
     show_default=True,
     type=click.Choice(["torch", "onnx", "onnx-int8"]),
     help="The trained reader's engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+)
+_sentence_vectors_option = click.option(
+    "--sentence-vectors",
+    envvar="RAGQA_SENTENCE_VECTORS",
+    show_envvar=True,
+    default=Settings.sentence_vectors,
+    show_default=True,
+    type=click.Choice(["pooled", "encoded"]),
+    help="Sentence vectors pooled from the passages' own pass (one model pass), or encoded apart (a second pass).",
 )
 _download_option = click.option(
     "--allow-download",
@@ -195,6 +204,7 @@ def _backend(backend: str, milvus_uri: str | None, collection: str | None = None
     help="Index versions to keep (the live one always stays).",
 )
 @_inference_option
+@_sentence_vectors_option
 @_download_option
 @_backend_options("faiss")
 @click.option(
@@ -226,6 +236,7 @@ def index(
     update: bool,
     keep: int,
     inference: str,
+    sentence_vectors: str,
     allow_download: bool,
     backend: str,
     milvus_uri: str | None,
@@ -244,7 +255,18 @@ def index(
 
         require("ray", "ray", "ragqa index --ray")  # before the model loads
     if update:
-        _update(corpus_dir, index_dir, model, keep, inference, allow_download, settings, ray_address, ray_actors)
+        if (refusal := busy(index_dir)) is not None:  # before spending seconds loading the model
+            raise click.ClickException(refusal)
+        encoder = _encoder(model, allow_download, inference)
+        _update(
+            corpus_dir,
+            index_dir,
+            encoder,
+            keep,
+            settings,
+            _ray_embedder(encoder, ray_address, ray_actors),
+            sentence_vectors,
+        )
         return
     if if_stale:
         reason = stale_reason(corpus_dir, index_dir, model or DEFAULT_MODEL)
@@ -263,6 +285,7 @@ def index(
         keep=keep,
         backend=settings,
         embed=_ray_embedder(encoder, ray_address, ray_actors),
+        sentence_vectors=sentence_vectors,
     )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
@@ -287,21 +310,15 @@ def _ray_embedder(encoder: Encoder, address: str | None, actors: int) -> Any:
 def _update(
     corpus_dir: str,
     index_dir: str,
-    model: str | None,
+    encoder: Encoder,
     keep: int,
-    inference: str,
-    allow_download: bool,
     settings: Any,
-    ray_address: str | None,
-    ray_actors: int,
+    embed: Any,
+    sentence_vectors: str,
 ) -> None:
     """`ragqa index --update`: progress on stderr, the summary on stdout."""
     from qa.ingest.update import update_index
-    from qa.store.versions import busy
 
-    if (refusal := busy(index_dir)) is not None:
-        raise click.ClickException(refusal)
-    encoder = _encoder(model, allow_download, inference)
     report = update_index(
         corpus_dir,
         index_dir,
@@ -310,7 +327,8 @@ def _update(
         bars=sys.stderr.isatty(),
         keep=keep,
         backend=settings,
-        embed=_ray_embedder(encoder, ray_address, ray_actors),
+        embed=embed,
+        sentence_vectors=sentence_vectors,
     )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
@@ -359,6 +377,14 @@ def _update(
     type=click.FloatRange(0, 3600),
     help="Seconds between looks for a new index version.",
 )
+@click.option(
+    "--engine-threads",
+    envvar="RAGQA_ENGINE_THREADS",
+    show_envvar=True,
+    type=click.IntRange(1, 256),
+    help="Threads each worker's models compute a question with.  [default: the cores / --workers]",
+)
+@_reader_inference_option
 @_backend_options(None)
 def serve(
     index_dir: str,
@@ -371,6 +397,8 @@ def serve(
     queue_depth: int | None,
     queue_wait: float | None,
     reload_interval: float,
+    engine_threads: int | None,
+    reader_inference: str,
     backend: str | None,
     milvus_uri: str | None,
     milvus_bm25: bool,
@@ -401,6 +429,8 @@ def serve(
         queue_depth,
         milvus_uri=milvus_uri,
         milvus_bm25=milvus_bm25,
+        reader_inference=reader_inference,
+        engine_threads=engine_threads,
     )
 
 
@@ -432,6 +462,7 @@ def _check_served_backend(
 @click.option("--top-k", default=5, show_default=True, type=int, help="Passages to return (1-20).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/ask.")
 @_reader_option
+@_reader_inference_option
 @_query_backend_option
 def ask(
     question: str,
@@ -440,6 +471,7 @@ def ask(
     top_k: int,
     as_json: bool,
     reader_dir: str | None,
+    reader_inference: str,
     query_backend: str | None,
 ) -> None:
     """Answer one question from the command line."""
@@ -447,7 +479,9 @@ def ask(
 
     check_question(question)
     check_top_k(top_k)
-    pipeline = Pipeline.load(index_dir, model=model, query_backend=query_backend, reader_dir=reader_dir)
+    pipeline = Pipeline.load(
+        index_dir, model=model, query_backend=query_backend, reader_dir=reader_dir, reader_inference=reader_inference
+    )
     result = pipeline.ask(question, top_k).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
@@ -516,6 +550,7 @@ def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:
     help="Only the questions of articles K, K+N, K+2N... (e.g. 2/2; see calibrate-reader).",
 )
 @_inference_option
+@_sentence_vectors_option
 @_reader_inference_option
 @_download_option
 def evaluate(
@@ -531,6 +566,7 @@ def evaluate(
     query_backend: str | None,
     fold: str | None,
     inference: str,
+    sentence_vectors: str,
     reader_inference: str,
     allow_download: bool,
 ) -> None:
@@ -551,7 +587,12 @@ def evaluate(
             target = Path(index_dir) if index_dir else Path(tmp) / "index"
             docs = ev.dataset_documents(loaded)
             built = index_documents(
-                docs, {"path": ", ".join(datasets), "checksum": ""}, target, encoder, progress=sys.stderr.isatty()
+                docs,
+                {"path": ", ".join(datasets), "checksum": ""},
+                target,
+                encoder,
+                progress=sys.stderr.isatty(),
+                sentence_vectors=sentence_vectors,
             )
             click.echo(
                 f"indexed {built.documents} articles, {built.passages} passages in {built.seconds:.0f} s", err=True

@@ -222,7 +222,9 @@ class Pipeline:
         # does not, so a reload may pass in the one already in memory.
         heuristic = HeuristicReader(relevance)
         trained = (
-            list(readers) if readers is not None else router.load_trained(reader_dir, reader_inference, _threads())
+            list(readers)
+            if readers is not None
+            else router.load_trained(reader_dir, reader_inference, _threads(), encoder)
         )
         reader = router.assemble(heuristic, trained, encoder)
         return cls(encoder, index, retriever, reader, relevance, trained, index_dir)

@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
         RAGQA_MODEL=settings.model,
         RAGQA_QUERY_BACKEND=settings.query_backend,
         RAGQA_READER=settings.reader_dir,
+        RAGQA_READER_INFERENCE=settings.reader_inference,
         RAGQA_FEEDBACK_DB=settings.feedback_db,
         RAGQA_RELOAD_INTERVAL=1.0,  # seconds between looks at the index pointer
         RAGQA_SLOTS=1,  # questions in flight per worker

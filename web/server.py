@@ -60,6 +60,8 @@ def serve(
     queue_depth: int = DEFAULT_DEPTH,
     milvus_uri: str | None = None,
     milvus_bm25: bool = True,
+    reader_inference: str | None = None,
+    engine_threads: int | None = None,
 ) -> None:
     """Run gunicorn in the foreground until interrupted.
 
@@ -88,7 +90,9 @@ def serve(
         "errorlog": "-",
         "loglevel": "info",
     }
-    torch_threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    # Each worker's share of the cores by default; more lets one question use idle cores (a lone
+    # client gets its answer sooner) at the cost of workers contending when all are busy.
+    torch_threads = engine_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
     app_config = {
         "RAGQA_INDEX": index_dir,
         "RAGQA_MODEL": model,
@@ -97,5 +101,6 @@ def serve(
         "RAGQA_RELOAD_INTERVAL": reload_interval,
         "RAGQA_MILVUS_URI": milvus_uri,
         "RAGQA_MILVUS_BM25": milvus_bm25,
+        **({"RAGQA_READER_INFERENCE": reader_inference} if reader_inference else {}),
     }
     RagqaServer(options, app_config, torch_threads).run()

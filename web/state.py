@@ -153,6 +153,7 @@ def _live(app: Flask) -> PipelineSource:
             encoder=serving.encoder if serving else None,
             query_backend=config["RAGQA_QUERY_BACKEND"],
             reader_dir=config["RAGQA_READER"],
+            reader_inference=config["RAGQA_READER_INFERENCE"],
             version=version,
             readers=serving.trained_readers if serving else None,
             backend=BackendSettings(

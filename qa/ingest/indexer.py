@@ -58,17 +58,21 @@ def build_index(
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
     embed: Embed | None = None,
+    sentence_vectors: str = sentences.DEFAULT_MODE,
 ) -> BuildReport:
     """Read, split, embed and publish a new version; the live one serves until the new one is complete.
 
     Args:
         backend: where the vectors go: FAISS files in the version (the default) or a Milvus collection.
         embed: what embeds passages instead of `encoder.encode_passages` (`qa.ingest.ray_build.RayEmbedder`).
+        sentence_vectors: "pooled" from the passages' own pass, or "encoded" apart (`qa.store.sentences`).
     """
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
     source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
-    report = index_documents(corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend, embed)
+    report = index_documents(
+        corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend, embed, sentence_vectors
+    )
     report.seconds = time.perf_counter() - started
     report.skipped = corpus.skipped
     return report
@@ -84,6 +88,7 @@ def index_documents(
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
     embed: Embed | None = None,
+    sentence_vectors: str = sentences.DEFAULT_MODE,
 ) -> BuildReport:
     """Split documents into passages, embed them and publish them as a new version of the index root.
 
@@ -91,9 +96,11 @@ def index_documents(
     """
     settings = backend or BackendSettings()
     settings.check()
+    if sentence_vectors not in sentences.MODES:
+        raise ValueError(f"sentence vectors are one of {', '.join(sentences.MODES)}, not {sentence_vectors!r}")
     with versions.build_lock(index_dir):
         return _index_locked(
-            documents, source, index_dir, encoder, progress, max_chars, keep, settings, embed or encoder.encode_passages
+            documents, source, index_dir, encoder, progress, max_chars, keep, settings, embed, sentence_vectors
         )
 
 
@@ -106,14 +113,14 @@ def _index_locked(
     max_chars: int,
     keep: int,
     settings: BackendSettings,
-    embed: Embed,
+    embed: Embed | None,
+    sentence_mode: str,
 ) -> BuildReport:
     started = time.perf_counter()
     passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
     texts = [p.embedding_text() for p in passages]
-    vectors = embed(texts, progress)
-    sentence_vectors = sentences.encode([p.text for p in passages], encoder, progress, embed)
-    manifest = build_manifest(encoder, source, len(documents), max_chars)
+    vectors, sentence_vectors, sentence_mode = embed_passages(passages, encoder, embed, sentence_mode, progress)
+    manifest = build_manifest(encoder, source, len(documents), max_chars, sentence_mode=sentence_mode)
     published = save_rows(
         index_dir,
         Rows([p.to_dict() for p in passages], texts, np.full(len(passages), -1, dtype=np.int64), vectors),
@@ -130,17 +137,33 @@ def _index_locked(
     )
 
 
+def embed_passages(
+    passages: Sequence[Passage], encoder: Encoder, embed: Embed | None, sentence_mode: str, progress: bool
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The passages' vectors and their sentences' vectors, and how the latter were made: pooled from
+    the passages' own pass where the model allows it, else encoded apart (`qa.store.sentences`)."""
+    texts = [p.embedding_text() for p in passages]
+    bodies = [p.text for p in passages]
+    # Pooling needs the token states, which only the encoder's own pass has (not a Ray job's actors).
+    if sentence_mode == "pooled" and embed is None and encoder.mean_pooled:
+        return (*sentences.with_passages(texts, bodies, encoder, progress), "pooled")
+    encode = embed or encoder.encode_passages
+    return encode(texts, progress), sentences.encode(bodies, encoder, progress, encode), "encoded"
+
+
 def build_manifest(
     encoder: Encoder,
     source: dict[str, str],
     documents: int,
     max_chars: int,
     scale: dict[str, Any] | None = None,
+    sentence_mode: str = "encoded",
 ) -> dict[str, Any]:
     """What a version says about how it was built (the model, the corpus, the splitting).
 
     Args:
         scale: the model's cosine scale when already known (an update keeps the live version's); measured otherwise.
+        sentence_mode: how its sentence vectors were made (`qa.store.sentences.MODES`); an update keeps it.
     """
     return {
         "model": {
@@ -152,6 +175,7 @@ def build_manifest(
         },
         "corpus": {**source, "documents": documents},
         "chunking": chunking_settings(max_chars),
+        "sentences": {"vectors": sentence_mode},
     }
 
 

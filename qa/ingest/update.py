@@ -25,7 +25,7 @@ from qa.errors import RagqaError
 from qa.ingest.changes import Changes, compare
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
-from qa.ingest.indexer import Embed, build_manifest, chunking_settings, document_entries
+from qa.ingest.indexer import Embed, build_manifest, chunking_settings, document_entries, embed_passages
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
@@ -57,6 +57,7 @@ def update_index(
     keep: int = versions.DEFAULT_KEEP,
     backend: BackendSettings | None = None,
     embed: Embed | None = None,
+    sentence_vectors: str = sentences.DEFAULT_MODE,
 ) -> UpdateReport:
     """Bring the index up to date with the corpus, embedding only what changed.
 
@@ -66,6 +67,7 @@ def update_index(
         backend: where the new version's vectors go (FAISS files by default); rows are carried over
             from a live version of the same backend.
         embed: what embeds the new passages instead of `encoder.encode_passages` (a Ray build's actors).
+        sentence_vectors: how a full embed makes sentence vectors; otherwise the live version's way is kept.
     """
     started = time.perf_counter()
     settings = backend or BackendSettings()
@@ -75,7 +77,17 @@ def update_index(
     say = progress or (lambda _line: None)
     with versions.build_lock(index_dir):
         report = _update_locked(
-            corpus.documents, source, Path(index_dir), encoder, say, bars, max_chars, keep, settings, embed
+            corpus.documents,
+            source,
+            Path(index_dir),
+            encoder,
+            say,
+            bars,
+            max_chars,
+            keep,
+            settings,
+            embed,
+            sentence_vectors,
         )
     report.skipped = corpus.skipped
     report.seconds = time.perf_counter() - started
@@ -93,6 +105,7 @@ def _update_locked(
     keep: int,
     settings: BackendSettings,
     embed: Embed | None,
+    sentence_mode: str,
 ) -> UpdateReport:
     live, listed, reason = _reusable(index_dir, encoder, max_chars, settings)
     changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
@@ -104,12 +117,12 @@ def _update_locked(
     fresh = [d for d in documents if d.id not in carried]
     new_passages = split_passages(fresh, max_chars=max_chars, fits=encoder.fits)
     say(f"embedding {len(new_passages)} passages of {len(fresh)} documents")
-    encode = embed or encoder.encode_passages
-    new_vectors = encode([p.embedding_text() for p in new_passages], bars)
-    new_sentences = sentences.encode([p.text for p in new_passages], encoder, bars, encode)
+    # New sentences are made as the live version's were, so one index never mixes the two kinds.
+    mode = (live.manifest.get("sentences") or {}).get("vectors", "encoded") if live is not None else sentence_mode
+    new_vectors, new_sentences, mode = embed_passages(new_passages, encoder, embed, mode, bars)
     passages, origin, sentence_vectors = _assemble(documents, carried, live, new_passages, new_sentences, encoder.dim)
     scale = live.manifest["model"].get("cosine_scale") if live is not None else None
-    manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale)
+    manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale, sentence_mode=mode)
     texts = [p.embedding_text() for p in passages]
     say(f"publishing {len(passages)} passages ({settings.kind})")
     published = save_rows(

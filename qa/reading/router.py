@@ -92,18 +92,23 @@ def reader_folders(setting: str | Path | None) -> list[Path]:
 
 
 def load_trained(
-    setting: str | Path | None, inference: str | None = None, threads: int | None = None
+    setting: str | Path | None,
+    inference: str | None = None,
+    threads: int | None = None,
+    encoder: Encoder | None = None,
 ) -> list[ExtractiveReader]:
     """The trained readers a setting names, loaded on the `inference` engine ("torch", "onnx",
     "onnx-int8"; None: torch). A shipped reader whose base model is not installed is skipped with a
-    warning; a reader the user named that cannot load is an error."""
+    warning; a reader the user named that cannot load is an error. A reader over the embedding
+    model `encoder` shares its tokenizer."""
     from qa.reading.trained.loading import load_reader
 
     explicit = setting not in (None, "")
     readers = []
     for folder in reader_folders(setting):
         try:
-            readers.append(load_reader(folder, inference=inference, threads=threads))
+            known = (encoder.model_id, encoder.model.tokenizer) if encoder is not None else None
+            readers.append(load_reader(folder, inference=inference, threads=threads, known=known))
         except (OSError, ValueError, KeyError, TypeError, ModelNotFound) as exc:
             if explicit:
                 raise ModelNotFound(

@@ -87,7 +87,7 @@ def reference_sentences(language: str) -> list[str]:
 def measured(encoder: Encoder) -> CosineScale:
     """The model's scale, measured once per weights, engine and reference texts and then read from
     the model cache (an index build or a load of an older index no longer spends seconds on it)."""
-    path = _cache_path(encoder)
+    path = cache_path(encoder)
     try:
         cached = CosineScale.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
@@ -105,7 +105,8 @@ def measured(encoder: Encoder) -> CosineScale:
     return scale
 
 
-def _cache_path(encoder: Encoder) -> Path:
+def cache_path(encoder: Encoder) -> Path:
+    """Where the scale of this model, engine and reference texts is kept once measured."""
     texts = "\n".join(reference_sentences("zh") + reference_sentences("en"))
     key = hashlib.sha256(f"{encoder.model_id}|{encoder.fingerprint}|{encoder.inference}|{texts}".encode()).hexdigest()
     return models_dir() / "scales" / f"{key[:24]}.json"

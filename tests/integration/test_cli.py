@@ -15,6 +15,9 @@ def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "documents" in result.output and "passages" in result.output and "passages/s" in result.output
     assert (resolve(target).path / "manifest.json").is_file() and "version" in result.output
+    manifest = json.loads((resolve(target).path / "manifest.json").read_text())
+    # The shipped defaults: int8 ONNX Runtime, sentence vectors pooled from the passages' own pass.
+    assert manifest["model"]["inference"] == "onnx-int8" and manifest["sentences"] == {"vectors": "pooled"}
     again = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
     assert again.exit_code == 0 and "up to date" in again.output
     (corpus_dir / "new.txt").write_text("新增的文档。", encoding="utf-8")

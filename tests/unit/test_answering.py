@@ -102,8 +102,44 @@ def test_passages_no_span_could_answer_from_are_not_read() -> None:
     """Even a span of score 1 in passage 2 would stay under the threshold: the reader never sees it."""
     reader = FakeReader("fake", {TEXTS[0]: ((3, 9), 0.9)}, Policy(threshold=0.5, retrieval_weight=0.5))
     [decision] = answerer(reader, {0: 0.9, 1: 0.9, 2: 0.01}).answer_many([retrieval()])
-    assert reader.read == [[TEXTS[0], TEXTS[1]]]
+    assert reader.read == [[TEXTS[0]], [TEXTS[1]]]  # best bound first, one passage a round
     assert decision.readings[2].answer is None and decision.readings[2].sentence == (0, len(TEXTS[2]))
+
+
+def test_a_passage_that_cannot_beat_the_best_span_found_is_not_read() -> None:
+    """Passage 0 (closest) gives a sure span; passage 1, however sure its span, would score less."""
+    reader = FakeReader(
+        "fake", {TEXTS[0]: ((3, 9), 0.95), TEXTS[1]: ((5, 10), 1.0)}, Policy(threshold=0.2, retrieval_weight=0.8)
+    )
+    [decision] = answerer(reader, {0: 0.9, 1: 0.6, 2: 0.5}).answer_many([retrieval()])
+    assert reader.read == [[TEXTS[0]]]
+    assert decision.answer is not None and decision.answer.passage_id == "doc#0"
+    assert decision.spans == [(3, 9), None, None]  # unread passages are not painted
+    assert decision.readings[1].sentence == (0, len(TEXTS[1]))  # but show their closest sentence
+
+
+def test_skipping_passages_never_changes_the_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random spans, reader scores, evidence and sentence relevance: the same answer, to the score,
+    as reading every passage, and never more passages read."""
+    rng = np.random.default_rng(0)
+    skipped = 0
+    for _ in range(300):
+        answers = {t: ((0, 2), float(rng.uniform(0.01, 1.0))) for t in TEXTS if rng.uniform() < 0.8}
+        policy = Policy(threshold=float(rng.uniform(0.05, 0.7)), retrieval_weight=float(rng.uniform(0.0, 0.95)))
+        policy = Policy(policy.threshold, policy.retrieval_weight, None, float(rng.uniform(0.0, 1.0)))
+        evidence = {r: float(rng.uniform(0.05, 1.0)) for r in range(3)}
+        asked = retrieval(sentence=float(rng.uniform(0.1, 1.0)))
+        pruned_reader, full_reader = FakeReader("p", answers, policy), FakeReader("f", answers, policy)
+        [pruned] = answerer(pruned_reader, evidence).answer_many([asked])
+        with monkeypatch.context() as patched:
+            patched.setattr(Answerer, "_bound", lambda *args: 1.0)
+            [full] = answerer(full_reader, evidence).answer_many([asked])
+        assert (pruned.answer is None) == (full.answer is None)
+        if pruned.answer and full.answer:
+            assert pruned.answer == full.answer
+        assert len(pruned_reader.read) <= len(full_reader.read) == 3
+        skipped += 3 - len(pruned_reader.read)
+    assert skipped > 100  # the rule was put to the test, not idle
 
 
 def test_the_fallback_answers_only_where_the_reader_abstains_and_at_its_own_threshold() -> None:

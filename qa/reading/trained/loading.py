@@ -16,11 +16,17 @@ from qa.reading.trained.span_logits import INFERENCES, SpanLogits, TorchSpans, o
 
 
 def load_reader(
-    folder: str | Path, batch_size: int = 16, inference: str | None = None, threads: int | None = None
+    folder: str | Path,
+    batch_size: int = 16,
+    inference: str | None = None,
+    threads: int | None = None,
+    known: tuple[str, Any] | None = None,
 ) -> ExtractiveReader:
     """Load a trained reader folder over its installed base model (offline).
 
     Args:
+        known: (model id, tokenizer) already loaded, e.g. the embedding model's: taken instead of a
+            second copy when the reader's base is that model (e5's tokenizer holds ~280 MB).
         inference: "torch" (the reference; int8 when its reader.json says `quantize`), "onnx" or
             "onnx-int8" (ONNX Runtime, exported on first use; the torch model is then not kept).
         threads: ONNX Runtime's threads (None: all cores; a server worker passes its share).
@@ -35,8 +41,11 @@ def load_reader(
 
     folder = Path(folder)
     settings = read_settings(folder)
-    _, base = resolve_model(settings.base)
-    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    base_id, base = resolve_model(settings.base)
+    if known is not None and known[0] == base_id:
+        tokenizer = known[1]
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
     inference = inference or "torch"
     if inference not in INFERENCES:
         raise ModelNotFound(f"unknown reader inference '{inference}'; one of: {', '.join(INFERENCES)}")
@@ -85,6 +94,8 @@ def share_word_embeddings(reader: ExtractiveReader, embedder: Any) -> bool:
         return False
     if mine.weight is theirs:
         return True
+    if theirs.is_meta:
+        return False  # an embedding model on ONNX Runtime keeps no torch weights to share
     if mine.weight.shape != theirs.shape or mine.weight.dtype != theirs.dtype or not torch.equal(mine.weight, theirs):
         return False
     mine.weight = theirs

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.reading.trained.token_offsets import passage_offsets
+from qa.text.token_offsets import passage_offsets
 
 MAX_QUESTION_TOKENS = 64  # a longer question is cut: its opening says what is asked
 

@@ -28,6 +28,7 @@ def page_texts() -> list[str]:
 def test_vectors_match_torch(encoder, page_texts: list[str], inference: str, least: float) -> None:
     engine = load_encoder(inference=inference)
     assert engine.inference == inference and engine.dim == encoder.dim
+    assert all(p.is_meta for p in engine.model.parameters())  # torch's copy of the weights is let go
     for texts, encode, reference in [
         (page_texts, engine.encode_passages, encoder.encode_passages),
         (QUESTIONS, engine.encode_queries, encoder.encode_queries),

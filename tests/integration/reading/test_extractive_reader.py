@@ -38,7 +38,7 @@ def tokenizer(m3e_encoder):
 
 @pytest.fixture(scope="module", params=["m3e-small", "multilingual-e5-small"])
 def any_tokenizer(request):
-    """Both bases a reader can be trained over; e5's own offset mapping drifts (qa.reading.trained.token_offsets)."""
+    """Both bases a reader can be trained over; e5's own offset mapping drifts (qa.text.token_offsets)."""
     encoder = request.getfixturevalue("m3e_encoder" if request.param == "m3e-small" else "encoder")
     return encoder.model.tokenizer
 

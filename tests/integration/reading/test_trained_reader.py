@@ -183,10 +183,13 @@ def test_the_answer_starts_and_ends_where_the_question_says(shipped: Pipeline, q
     _answers_exactly(shipped, question, answer)
 
 
-def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeline) -> None:
-    """reader-m3e-small's calibration chose a heuristic fallback (the default reader's chose none)."""
+def test_the_heuristic_answers_where_the_trained_reader_abstains(shipped: Pipeline, tmp_path: Path, encoder) -> None:
+    """reader-m3e-small's calibration chose a heuristic fallback (the default reader's chose none).
+    That threshold was chosen on sentence vectors encoded apart, the heuristic reader's evidence, so
+    its index is built so (pooled ones score the heuristic's sentences otherwise; docs/performance.md)."""
     assert shipped.reader.policy("特瑞普利单抗是哪家公司研发的？").fallback is None
-    shipped = Pipeline.load(shipped.index_dir, encoder=shipped.encoder, reader_dir=str(CHINESE_READER))
+    build_index(ROOT / "corpus", tmp_path / "encoded", encoder, sentence_vectors="encoded")
+    shipped = Pipeline.load(tmp_path / "encoded", encoder=encoder, reader_dir=str(CHINESE_READER))
     question = "特瑞普利单抗是哪家公司研发的？"  # a list sentence the m3e reader reads under its threshold
     policy = shipped.reader.policy(question)
     assert policy.fallback is not None and policy.fallback > 0  # chosen by calibrate-reader, stored in reader.json
@@ -271,7 +274,9 @@ def test_the_span_is_chosen_in_the_sentence_that_says_what_was_asked(shipped: Pi
     assert unfocused.answer is None or unfocused.answer.text != "21.7%"
 
 
-def test_passages_no_span_could_answer_from_are_not_read(shipped: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passages_that_cannot_win_are_not_read(shipped: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passages whose best possible span scores under the threshold or under the best span already
+    found are skipped, and the answers are exactly those of reading every passage."""
     questions = [ex.question for ex in load_dataset(DATA / "seed_labels.jsonl").examples]
     han = shipped.reader.han
     read: list[int] = []
@@ -283,9 +288,11 @@ def test_passages_no_span_could_answer_from_are_not_read(shipped: Pipeline, monk
 
     monkeypatch.setattr(han, "read_many", counting)
     pruned = shipped.ask_many(questions)
-    monkeypatch.setattr(Answerer, "_could_answer", lambda *args: True)
+    pruned_reads = sum(read)
+    read.clear()
+    monkeypatch.setattr(Answerer, "_bound", lambda *args: 1.0)
     full = shipped.ask_many(questions)
-    assert len(read) == 2 and read[0] < read[1]
+    assert sum(read) == 5 * len(questions) and pruned_reads < 0.8 * sum(read)
     for a, b in zip(pruned, full):  # the same decisions, to the score
         assert (a.answer is None) == (b.answer is None), a.question
         if a.answer and b.answer:

@@ -29,6 +29,7 @@ class HashingEncoder:
         self.fingerprint = model_id + "-1"
         self.prompts = {"query": "query: ", "passage": "passage: "}
         self.inference = "torch"
+        self.mean_pooled = False  # no token states: sentence vectors come from their own pass
         self.dim = dim
         self.embedded: list[str] = []
         self.fail = False
