@@ -50,11 +50,14 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200, help="held-out questions asked (DRCD test fold 2/2)")
     parser.add_argument("--sample", type=int, default=150, help="documents in the build-speed sample")
     parser.add_argument("--clients", default="1,8", help="concurrent clients, one run each")
-    parser.add_argument("--workers", type=int, default=2, help="`ragqa serve --workers`")
+    parser.add_argument(
+        "--workers", default="1,2", help="`ragqa serve --workers`, one server each (the first gives the ratios)"
+    )
     parser.add_argument("--skip-reference", action="store_true", help="no torch fp32 build or reading")
     parser.add_argument("--no-peer", action="store_true", help="leave txtai out")
     parser.add_argument("--no-peer-setup", action="store_true", help="do not create bench/.venv-txtai")
     parser.add_argument("--work", default=None, help="keep the indexes here (default: a temporary folder)")
+    parser.add_argument("--report-only", action="store_true", help="redo the ratios and plot of --out")
     parser.add_argument("--serve-only", metavar="INDEX", help="only the serving figures, of this index")
     parser.add_argument("--serve-args", default="", help="more `ragqa serve` options, e.g. '--engine-threads 2'")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed.json"))
@@ -78,9 +81,17 @@ def main() -> None:
         "questions": len(asked),
     }
 
+    if args.report_only:
+        report = json.loads(Path(args.out).read_text(encoding="utf-8"))
+        report["ratios"] = ratios(report)
+        _save(report, args.out)
+        print(json.dumps(report["ratios"], indent=1))
+        if args.plot:
+            plot(report, Path(args.plot))
+        return
     if args.serve_only:
         clients = [int(c) for c in args.clients.split(",")]
-        report["serving"] = serve_and_ask(Path(args.serve_only), asked, clients, args.workers, args.serve_args.split())
+        report["serving"] = serve_each(Path(args.serve_only), asked, clients, args.workers, args.serve_args.split())
         _save(report, args.out)
         return
     sample = random.Random(0).sample(documents, min(args.sample, len(documents)))
@@ -97,7 +108,7 @@ def main() -> None:
     _save(report, args.out)
 
     clients = [int(c) for c in args.clients.split(",")]
-    report["serving"] = serve_and_ask(work / "ragqa", asked, clients, args.workers, args.serve_args.split())
+    report["serving"] = serve_each(work / "ragqa", asked, clients, args.workers, args.serve_args.split())
     _save(report, args.out)
     if not args.skip_reference:
         report["reference_reader"] = read_in_process(work / "ragqa", asked, "torch")
@@ -146,6 +157,16 @@ def build(documents: list[Any], index_dir: Path, reference: bool) -> dict[str, A
     return row
 
 
+def serve_each(
+    index_dir: Path, asked: list[Any], clients: list[int], workers: str, serve_args: list[str]
+) -> dict[str, Any]:
+    """One server per worker count, one after the other."""
+    return {
+        f"{n} worker{'s' if n > 1 else ''}": serve_and_ask(index_dir, asked, clients, n, serve_args)
+        for n in (int(w) for w in workers.split(","))
+    }
+
+
 def serve_and_ask(
     index_dir: Path, asked: list[Any], clients: list[int], workers: int, serve_args: list[str]
 ) -> dict[str, Any]:
@@ -169,7 +190,7 @@ def serve_and_ask(
                 row["em"] = round(100 * statistics.fmean(exact_match(a, e.answers) for a, e in zip(answers, asked)), 1)
                 row["f1"] = round(100 * statistics.fmean(f1(a, e.answers) for a, e in zip(answers, asked)), 1)
             out[f"{n} client{'s' if n > 1 else ''}"] = row
-            print(f"serve {n} clients {row}", flush=True)
+            print(f"serve {workers} workers, {n} clients {row}", flush=True)
         out["memory_mb"] = _worker_memory(base)
         print(f"serve memory {out['memory_mb']}", flush=True)
     return out
@@ -247,7 +268,7 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
     """ragqa over the reference and over txtai: build characters/s, per-question p50, EM/F1 points."""
     out: dict[str, Any] = {}
     full = report["builds"]["ragqa full"]
-    one = report["serving"].get("1 client", {})
+    one = next(iter(report["serving"].values())).get("1 client", {})
     if "build_speedup" in report:
         out["build vs reference (same sample)"] = report["build_speedup"]
     if "reference_reader" in report and one:
@@ -255,7 +276,7 @@ def ratios(report: dict[str, Any]) -> dict[str, Any]:
         out["EM/F1 vs torch reader (points)"] = [round(one["em"] - ref["em"], 1), round(one["f1"] - ref["f1"], 1)]
     peer = report.get("txtai", {})
     if "build" in peer and one:
-        out["build chars/s vs txtai"] = round(full["chars_per_s"] / peer["build"]["chars_per_s"], 2)
+        out["build chars/s vs txtai"] = round(full["chars_per_s"] / peer["build"]["characters_per_s"], 2)
         out["p50 vs txtai (txtai / ragqa)"] = round(peer["ask"]["p50_ms"] / one["p50_ms"], 2)
         out["EM/F1 vs txtai (points)"] = [round(one["em"] - peer["em"], 1), round(one["f1"] - peer["f1"], 1)]
     return out
@@ -281,16 +302,17 @@ def plot(report: dict[str, Any], path: Path) -> None:
             speeds.append(builds[key]["chars_per_s"])
     if "build" in peer:
         names.append("txtai 9.14")
-        speeds.append(peer["build"]["chars_per_s"])
+        speeds.append(peer["build"]["characters_per_s"])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     left.bar(names, speeds, color="#4477aa")
     left.set_title("index build, characters/s (higher is better)")
     labels, p50, p95 = [], [], []
-    for key, row in serving.items():
-        if key.endswith(("client", "clients")):
-            labels.append(f"ragqa\n{key}")
-            p50.append(row["p50_ms"])
-            p95.append(row["p95_ms"])
+    for workers, runs in serving.items():
+        for key, row in runs.items():
+            if key.endswith(("client", "clients")):
+                labels.append(f"ragqa\n{workers}\n{key}")
+                p50.append(row["p50_ms"])
+                p95.append(row["p95_ms"])
     if "reference_reader" in report:
         labels.append("torch reader\nin process")
         p50.append(report["reference_reader"]["p50_ms"])
