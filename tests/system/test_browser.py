@@ -253,7 +253,7 @@ def test_malicious_passage_renders_as_text(page, server: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_selector(".turn .passage", timeout=90_000)
     holder = page.locator(".passage", has_text="<img src=x onerror=alert(1)>").first
-    if not holder.locator("details").get_attribute("open"):
+    if holder.locator("details").get_attribute("open") is None:  # "" when open
         holder.locator("summary").click()
     assert "<img src=x onerror=alert(1)>" in holder.inner_text()
     assert page.locator("#conversation img").count() == 0 and dialogs == []
