@@ -147,11 +147,13 @@ class Answerer:
         best = max((v for _, _, v in sentences), default=None) if sentences else None
         return span_score(1.0, self.evidence(hit, question), best, policy.retrieval_weight, policy.sentence_share)
 
-    def _score(self, retrieval: Retrieval, i: int, reading: Reading, policy: Policy) -> float | None:
-        """The score `_decide` gives this passage's span, None when it has none."""
+    def _score(
+        self, retrieval: Retrieval, i: int, reading: Reading, policy: Policy, weigh_sentences: bool = True
+    ) -> float | None:
+        """The score of passage i's span under the policy (`_decide` answers by it), None when it has none."""
         if reading.answer is None or reading.answer[0] >= reading.answer[1]:
             return None
-        sentence = at(retrieval.sentences[i], reading.answer[0])
+        sentence = at(retrieval.sentences[i], reading.answer[0]) if weigh_sentences else None
         evidence = self.evidence(retrieval.hits[i], retrieval.question)
         return span_score(reading.score, evidence, sentence, policy.retrieval_weight, policy.sentence_share)
 
@@ -161,20 +163,12 @@ class Answerer:
         """Each passage's answer span (None under the threshold, so it is not painted) and the best answer."""
         answers: list[Span | None] = []
         best: Answer | None = None
-        for hit, reading, scored in zip(retrieval.hits, readings, retrieval.sentences):
+        for i, (hit, reading) in enumerate(zip(retrieval.hits, readings)):
             passage = self.passages[hit.row]
-            valid = reading.answer is not None and reading.answer[0] < reading.answer[1]
-            sentence = at(scored, reading.answer[0]) if weigh_sentences and reading.answer and valid else None
-            score = span_score(
-                reading.score,
-                self.evidence(hit, retrieval.question),
-                sentence,
-                policy.retrieval_weight,
-                policy.sentence_share,
-            )
-            answer = reading.answer if valid and score >= policy.threshold else None
+            score = self._score(retrieval, i, reading, policy, weigh_sentences)
+            answer = reading.answer if score is not None and score >= policy.threshold else None
             answers.append(answer)
-            if answer and (best is None or score > best.score):
+            if answer and score is not None and (best is None or score > best.score):
                 s, e = answer
                 best = Answer(passage.text[s:e], passage.id, s, e, score)
         return answers, best

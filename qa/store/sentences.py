@@ -61,10 +61,12 @@ def with_passages(
     prompt = encoder.prompts.get("passage", "")
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     found: list[list[np.ndarray | None]] = [[] for _ in texts]
+    tokenizer = encoder.model.tokenizer
+    special = set(tokenizer.all_special_ids)
     for batch in encoder.passage_states(texts, progress):
         vectors[batch.rows] = batch.vectors
         for j, i in enumerate(batch.rows.tolist()):
-            spans, states = _token_spans(encoder.model.tokenizer, batch, j, prompt + texts[i])
+            spans, states = _token_spans(tokenizer, special, batch, j, prompt + texts[i])
             start = len(prompt) + len(texts[i]) - len(bodies[i])  # the body ends the prompted text
             found[i] = [_mean(states, spans, start + s, start + e) for s, e in split_sentences(bodies[i])]
     # A sentence no token covers (cut off past the model's length) is embedded on its own.
@@ -78,9 +80,10 @@ def with_passages(
     return vectors, sentence_vectors.astype(np.float16)
 
 
-def _token_spans(tokenizer: Any, batch: TokenStates, row: int, text: str) -> tuple[list[Span | None], np.ndarray]:
+def _token_spans(
+    tokenizer: Any, special: set[int], batch: TokenStates, row: int, text: str
+) -> tuple[list[Span | None], np.ndarray]:
     """The text's tokens (special ones and padding left out): each one's characters, and its states."""
-    special = set(tokenizer.all_special_ids)
     ids, mask, offsets = batch.input_ids[row], batch.attention_mask[row], batch.offsets
     keep = [t for t in range(len(ids)) if mask[t] and int(ids[t]) not in special]
     if offsets is None:
