@@ -201,12 +201,19 @@ def test_shift_enter_adds_a_line_and_errors_are_readable(page, server: str) -> N
 
 
 def test_busy_state_while_asking(page, server: str) -> None:
+    # The answer is held back until the busy state is checked: the server now answers in about
+    # 100 ms, which raced these assertions (CI saw the button enabled again).
+    held = []
+    page.route("**/api/ask", lambda route: held.append(route))
     page.goto(server + "/?lang=en")
     page.fill("#question", ANSWERED)
     page.keyboard.press("Enter")
     # The question shows at once, with a busy line, and the button waits for the answer.
     assert page.locator(".turn.pending .thinking").inner_text() == "Looking for the answer…"
     assert page.locator("#ask-button").is_disabled()
+    page.wait_for_timeout(200)
+    assert page.locator("#ask-button").is_disabled() and len(held) == 1
+    held[0].continue_()
     page.wait_for_selector(".answer-text", timeout=90_000)
     assert page.locator(".turn.pending").count() == 0 and page.locator("#ask-button").is_enabled()
 
