@@ -27,10 +27,14 @@ from qa.errors import ModelNotFound
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
 INFERENCES = ("torch", "onnx", "onnx-int8")
+# Part of every exported graph's folder name: a change to how graphs are exported gets new files
+# instead of reusing old ones. 2: attention fused (embeddings.onnx_fusion).
+GRAPH_VERSION = 2
 BATCH = 16  # texts per run; length-sorted, so a batch pads little
 _EXPORT_LOCK = threading.Lock()
 
@@ -38,7 +42,8 @@ _EXPORT_LOCK = threading.Lock()
 def exported_path(model_id: str, fingerprint: str, quantized: bool) -> Path:
     """Where the exported graph of these weights lives (exported or not)."""
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(model_id).name)
-    return models_dir() / "onnx" / f"{name}-{fingerprint}" / ("model-int8.onnx" if quantized else "model.onnx")
+    folder = models_dir() / "onnx" / f"{name}-{fingerprint}-g{GRAPH_VERSION}"
+    return folder / ("model-int8.onnx" if quantized else "model.onnx")
 
 
 def export(model: SentenceTransformer, model_id: str, fingerprint: str) -> tuple[Path, Path]:
@@ -46,28 +51,41 @@ def export(model: SentenceTransformer, model_id: str, fingerprint: str) -> tuple
     fp32 = exported_path(model_id, fingerprint, quantized=False)
     int8 = exported_path(model_id, fingerprint, quantized=True)
     transformer: Any = model[0].auto_model
-    sample = model.tokenizer(["query: 示例 example"], return_tensors="pt")
+    # Two rows, one padded: the fused graph is checked against the plain one on padding too.
+    sample = model.tokenizer(["query: 示例 example", "passage: 一段较长的示例文本 a longer example"], padding=True, return_tensors="pt")
     export_graphs(
         _last_hidden_state(transformer),
         {"input_ids": sample["input_ids"], "attention_mask": sample["attention_mask"]},
         ["last_hidden_state"],
         fp32,
         int8,
+        transformer,
     )
     return fp32, int8
 
 
-def export_graphs(module: Any, inputs: dict[str, Any], outputs: list[str], fp32: Path, int8: Path) -> None:
+def export_graphs(
+    module: Any, inputs: dict[str, Any], outputs: list[str], fp32: Path, int8: Path, model: PreTrainedModel
+) -> None:
     """Export a torch module to ONNX at `fp32` and its int8 per-channel quantization at `int8`, with
     every input and output dynamic in batch and tokens; both written atomically, so a killed export
-    leaves nothing half-written behind. Shared by the embedding model and the trained readers."""
+    leaves nothing half-written behind. Shared by the embedding model and the trained readers.
+
+    Args:
+        model: the transformers model inside `module`: exported with eager attention, which
+            `onnx_fusion.fuse` then folds into ONNX Runtime's attention kernels.
+    """
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from embeddings.onnx_fusion import eager_attention, fuse
 
     fp32.parent.mkdir(parents=True, exist_ok=True)
     with _EXPORT_LOCK, tempfile.TemporaryDirectory(dir=fp32.parent) as tmp:
         raw, quantized = Path(tmp) / fp32.name, Path(tmp) / int8.name
-        with torch.no_grad():
+        fused = Path(tmp) / "fused.onnx"
+        with torch.no_grad(), eager_attention(model):
             torch.onnx.export(
                 module,
                 tuple(inputs.values()),
@@ -78,7 +96,16 @@ def export_graphs(module: Any, inputs: dict[str, Any], outputs: list[str], fp32:
                 opset_version=17,
                 dynamo=False,  # the TorchScript exporter needs no onnxscript and handles BERT's masks
             )
-        quantize_dynamic(str(raw), str(quantized), weight_type=QuantType.QInt8, per_channel=True)
+        if fuse(raw, fused, model.config, {k: v.numpy() for k, v in inputs.items()}):
+            os.replace(fused, raw)
+        quantize_dynamic(
+            str(raw),
+            str(quantized),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # Fused nodes (com.microsoft domain) defeat ONNX shape inference; their outputs are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
         os.replace(raw, fp32)
         os.replace(quantized, int8)
 

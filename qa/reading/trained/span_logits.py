@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embeddings.models import models_dir
-from embeddings.onnx_engine import export_graphs, session
+from embeddings.onnx_engine import GRAPH_VERSION, export_graphs, session
 from qa.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
@@ -82,14 +82,15 @@ def exported_path(folder: Path, quantized: bool) -> Path:
     for name in ("reader.safetensors", "reader.json"):
         digest.update((folder / name).read_bytes())
     name = "model-int8.onnx" if quantized else "model.onnx"
-    return models_dir() / "onnx" / f"reader-{folder.name}-{digest.hexdigest()[:16]}" / name
+    return models_dir() / "onnx" / f"reader-{folder.name}-{digest.hexdigest()[:16]}-g{GRAPH_VERSION}" / name
 
 
 def export(model: Any, tokenizer: Any, folder: Path) -> None:
     """Export a loaded torch reader to ONNX and to its int8 per-channel quantization."""
     import torch
 
-    sample = tokenizer(["问题 question"], ["文本 text"], return_tensors="pt")
+    # Two rows, one padded: the fused graph is checked against the plain one on padding too.
+    sample = tokenizer(["问题 question", "问题"], ["文本 text", "较长的文本 longer text"], padding=True, return_tensors="pt")
     inputs = dict(zip(INPUTS, (sample["input_ids"], sample["attention_mask"], torch.zeros_like(sample["input_ids"]))))
     export_graphs(
         _logits_module(model),
@@ -97,6 +98,7 @@ def export(model: Any, tokenizer: Any, folder: Path) -> None:
         ["start_logits", "end_logits"],
         exported_path(folder, False),
         exported_path(folder, True),
+        model,
     )
 
 
