@@ -52,7 +52,9 @@ def export(model: SentenceTransformer, model_id: str, fingerprint: str) -> tuple
     int8 = exported_path(model_id, fingerprint, quantized=True)
     transformer: Any = model[0].auto_model
     # Two rows, one padded: the fused graph is checked against the plain one on padding too.
-    sample = model.tokenizer(["query: 示例 example", "passage: 一段较长的示例文本 a longer example"], padding=True, return_tensors="pt")
+    sample = model.tokenizer(
+        ["query: 示例 example", "passage: 一段较长的示例文本 a longer example"], padding=True, return_tensors="pt"
+    )
     export_graphs(
         _last_hidden_state(transformer),
         {"input_ids": sample["input_ids"], "attention_mask": sample["attention_mask"]},

@@ -86,6 +86,4 @@ def _same_outputs(a: Path, b: Path, sample: dict[str, np.ndarray]) -> bool:
     import onnxruntime as ort
 
     outputs = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, sample) for p in (a, b)]
-    return all(
-        x.shape == y.shape and float(np.max(np.abs(x - y))) <= TOLERANCE for x, y in zip(outputs[0], outputs[1])
-    )
+    return all(x.shape == y.shape and float(np.max(np.abs(x - y))) <= TOLERANCE for x, y in zip(outputs[0], outputs[1]))

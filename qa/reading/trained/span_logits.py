@@ -90,7 +90,9 @@ def export(model: Any, tokenizer: Any, folder: Path) -> None:
     import torch
 
     # Two rows, one padded: the fused graph is checked against the plain one on padding too.
-    sample = tokenizer(["问题 question", "问题"], ["文本 text", "较长的文本 longer text"], padding=True, return_tensors="pt")
+    sample = tokenizer(
+        ["问题 question", "问题"], ["文本 text", "较长的文本 longer text"], padding=True, return_tensors="pt"
+    )
     inputs = dict(zip(INPUTS, (sample["input_ids"], sample["attention_mask"], torch.zeros_like(sample["input_ids"]))))
     export_graphs(
         _logits_module(model),
