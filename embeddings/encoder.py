@@ -12,10 +12,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from embeddings.model_card import ModelCard, card_of, read_card
 from embeddings.models import EMBEDDED
 from qa.errors import ModelNotFound
 
@@ -49,11 +50,17 @@ def resolve_model(name: str | None) -> tuple[str, str]:
 
 @dataclass
 class Encoder:
-    """A loaded model with the prompts its index was built with."""
+    """A model ready to encode, with the prompts its index was built with.
 
-    model: SentenceTransformer
+    `model` is the sentence-transformers model when torch encodes, or when the folder does not
+    describe itself (`embeddings.model_card`); an ONNX engine serving a self-describing folder
+    has none, and the process never imports torch.
+    """
+
+    card: ModelCard
     model_id: str
     fingerprint: str
+    model: SentenceTransformer | None = None
     prompts: dict[str, str] = field(default_factory=dict)
     batch_size: int = 32
     query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None  # another engine for questions only
@@ -63,19 +70,21 @@ class Encoder:
 
     @property
     def dim(self) -> int:
-        dim = self.model.get_embedding_dimension()
-        if dim is None:  # only a model ending in a module of unknown width says so; ours never do
-            raise ValueError(f"{self.model_id} does not say its embedding dimension")
-        return dim
+        return self.card.dim
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length or 512)
+        return self.card.max_tokens
+
+    @property
+    def tokenizer(self) -> Any:
+        """The model's fast tokenizer (transformers' `PreTrainedTokenizerFast`)."""
+        return self.card.tokenizer
 
     def fits(self, text: str) -> bool:
         """Whether the model reads this passage whole: sentence-transformers cuts what is longer."""
         prompt = self.prompts.get("passage", "")
-        return len(self.model.tokenizer(prompt + text, verbose=False)["input_ids"]) <= self.max_tokens
+        return len(self.tokenizer(prompt + text, verbose=False)["input_ids"]) <= self.max_tokens
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions: L2-normalised float32 rows."""
@@ -91,9 +100,7 @@ class Encoder:
     def mean_pooled(self) -> bool:
         """Whether a text's vector is the mean of its token states, prompt included (e5, m3e): then the
         mean over a sentence's tokens is a vector of the same kind, with no pass of its own."""
-        from embeddings.onnx_engine import pooling_mode
-
-        return pooling_mode(self.model) == "mean"
+        return self.card.pooling == "mean"
 
     def passage_states(self, texts: Sequence[str], progress: bool = False) -> Iterator[TokenStates]:
         """Embed passages and give every batch's token states too (with the tokenizer's character
@@ -116,7 +123,8 @@ class Encoder:
 
         from embeddings.onnx_engine import TokenStates
 
-        encoded = self.model.tokenizer(
+        model = self._torch_model()
+        encoded = self.tokenizer(
             texts,
             padding=True,
             truncation=True,
@@ -126,7 +134,7 @@ class Encoder:
         )
         offsets = encoded.pop("offset_mapping").numpy()
         with torch.inference_mode():
-            out = self.model.forward(dict(encoded))
+            out = model.forward(dict(encoded))
         vectors = torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=1).numpy()
         return TokenStates(
             rows,
@@ -142,7 +150,7 @@ class Encoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.engine is not None:
             return self.engine([prompt + t for t in texts], progress=progress)
-        vectors = self.model.encode(
+        vectors = self._torch_model().encode(
             list(texts),
             prompt=prompt or None,
             batch_size=self.batch_size,
@@ -151,6 +159,11 @@ class Encoder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _torch_model(self) -> SentenceTransformer:
+        if self.model is None:  # load_encoder gives every torch encoder its model; an engine needs none
+            raise ValueError(f"{self.model_id} is served by {self.inference} and holds no torch model")
+        return self.model
 
 
 def load_encoder(
@@ -167,6 +180,42 @@ def load_encoder(
         threads: the engine's threads (None: all cores; a server worker passes its share).
     """
     model_id, target = resolve_model(name)
+    fingerprint = _fingerprint(target)
+    if inference not in (None, "", "torch"):
+        from embeddings.onnx_engine import check_inference, exported_path
+
+        check_inference(inference)
+        exported = exported_path(model_id, fingerprint, quantized=inference == "onnx-int8")
+        card = read_card(Path(target)) if exported.is_file() else None
+        if card is not None:  # ONNX Runtime and the tokenizer are all it takes: torch is never imported
+            return _with_engine(Encoder(card, model_id, fingerprint, None, _prompts(card)), inference, threads)
+    model = _load_model(model_id, target, device, allow_download, threads)
+    card = card_of(model)
+    encoder = Encoder(card, model_id, fingerprint, model, _prompts(card))
+    if inference not in (None, "", "torch"):
+        _with_engine(encoder, inference, threads)
+        encoder.model = None  # the engine holds its own weights; torch's (~470 MB for e5-small) would idle
+    return encoder
+
+
+def _prompts(card: ModelCard) -> dict[str, str]:
+    """The model's prompts, "passage" named so whether the model calls it that or "document"."""
+    prompts = dict(card.prompts)
+    prompts.setdefault("passage", prompts.get("document", ""))
+    return {k: v for k, v in prompts.items() if v}
+
+
+def _with_engine(encoder: Encoder, inference: str, threads: int | None) -> Encoder:
+    from embeddings.onnx_engine import load_engine
+
+    encoder.engine = load_engine(encoder, inference, threads)
+    encoder.inference = inference
+    return encoder
+
+
+def _load_model(
+    model_id: str, target: str, device: str, allow_download: bool, threads: int | None
+) -> SentenceTransformer:
     if not allow_download:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -174,26 +223,18 @@ def load_encoder(
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a bar for loading 71 tensors is noise in CLI output and logs
+    if threads:
+        import torch  # imported already by sentence-transformers
+
+        torch.set_num_threads(threads)
 
     try:
-        model = SentenceTransformer(target, device=device, local_files_only=not allow_download)
+        return SentenceTransformer(target, device=device, local_files_only=not allow_download)
     except Exception as exc:  # the library raises OSError, ValueError or hub errors for a missing model
         hint = "" if allow_download else " (downloads are off; pass a local folder, or set RAGQA_ALLOW_DOWNLOAD=1)"
         raise ModelNotFound(
             f"cannot load embedding model '{model_id}'{hint}: {str(exc).splitlines()[0][:200]}"
         ) from exc
-    prompts = {k: v for k, v in (model.prompts or {}).items() if v}
-    prompts.setdefault("passage", prompts.get("document", ""))
-    encoder = Encoder(model, model_id, _fingerprint(target), {k: v for k, v in prompts.items() if v})
-    if inference not in (None, "", "torch"):
-        from embeddings.onnx_engine import load_engine
-
-        encoder.engine = load_engine(model, model_id, encoder.fingerprint, inference, threads)
-        encoder.inference = inference
-        # The engine holds its own weights; torch's copy (~470 MB for e5-small) would only take up
-        # memory. Its tokenizer and settings stay; its tensors become shapes without storage.
-        model[0].auto_model.to("meta")
-    return encoder
 
 
 def _fingerprint(target: str) -> str:

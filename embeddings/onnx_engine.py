@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedModel
 
+    from embeddings.encoder import Encoder
+    from embeddings.model_card import ModelCard
+
 log = logging.getLogger(__name__)
 
 INFERENCES = ("torch", "onnx", "onnx-int8")
@@ -142,11 +145,16 @@ class TokenStates:
 class OnnxEngine:
     """Encode prompted texts with an exported graph: L2-normalised float32 rows, like the model."""
 
-    def __init__(self, path: Path, model: SentenceTransformer, threads: int | None = None) -> None:
+    def __init__(self, path: Path, card: ModelCard, threads: int | None = None) -> None:
+        if card.pooling is None:
+            raise ModelNotFound(
+                "ONNX inference supports mean or CLS pooling over the prompt too, not this model's; "
+                "use RAGQA_INFERENCE=torch for it"
+            )
         self.session = session(path, threads)
-        self.tokenizer = model.tokenizer
-        self.max_length = int(model.max_seq_length or 512)
-        self.pooling = _pooling(model)
+        self.tokenizer = card.tokenizer
+        self.max_length = card.max_tokens
+        self.pooling = card.pooling
 
     def __call__(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -198,42 +206,26 @@ def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
 
-def load_engine(
-    model: SentenceTransformer, model_id: str, fingerprint: str, inference: str, threads: int | None = None
-) -> OnnxEngine:
-    """The engine for `onnx` or `onnx-int8`, exporting the model first if it never was."""
+def check_inference(inference: str) -> None:
+    """Refuse an unknown engine, or one whose runtime is missing, before any model is loaded."""
     if inference not in INFERENCES[1:]:
         raise ModelNotFound(f"unknown inference backend '{inference}'; one of: {', '.join(INFERENCES)}")
     try:
         import onnxruntime  # noqa: F401  (say what to install before spending seconds on an export)
     except ImportError as exc:
         raise ModelNotFound(f"inference '{inference}' needs ONNX Runtime: pip install onnxruntime") from exc
-    path = exported_path(model_id, fingerprint, quantized=inference == "onnx-int8")
+
+
+def load_engine(encoder: Encoder, inference: str, threads: int | None = None) -> OnnxEngine:
+    """The engine for `onnx` or `onnx-int8`, exporting the encoder's torch model first if it never was."""
+    check_inference(inference)
+    path = exported_path(encoder.model_id, encoder.fingerprint, quantized=inference == "onnx-int8")
     if not path.is_file():
-        log.warning("exporting %s to ONNX once (about 20 s) into %s", model_id, path.parent)
-        export(model, model_id, fingerprint)
-    return OnnxEngine(path, model, threads)
-
-
-def pooling_mode(model: SentenceTransformer) -> str | None:
-    """ "mean" or "cls" when the model pools its token states so, prompt tokens included; else None."""
-    pooling: Any = model[1] if len(model) > 1 else None
-    config: dict[str, Any] = pooling.get_config_dict() if pooling is not None else {}
-    mode = config.get("pooling_mode")
-    # Prompt tokens are pooled with the text here; a model that leaves them out reads otherwise.
-    return str(mode) if mode in ("mean", "cls") and config.get("include_prompt", True) else None
-
-
-def _pooling(model: SentenceTransformer) -> str:
-    mode = pooling_mode(model)
-    if mode is not None:
-        return mode
-    pooling: Any = model[1] if len(model) > 1 else None
-    config: dict[str, Any] = pooling.get_config_dict() if pooling is not None else {}
-    raise ModelNotFound(
-        f"ONNX inference supports mean or CLS pooling over the prompt too, not {config}; "
-        "use RAGQA_INFERENCE=torch for this model"
-    )
+        if encoder.model is None:
+            raise ModelNotFound(f"{encoder.model_id} was never exported to ONNX and no torch model is loaded")
+        log.warning("exporting %s to ONNX once (about 20 s) into %s", encoder.model_id, path.parent)
+        export(encoder.model, encoder.model_id, encoder.fingerprint)
+    return OnnxEngine(path, encoder.card, threads)
 
 
 def _bar(total: int, progress: bool) -> Any:

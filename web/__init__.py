@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
         RAGQA_FEEDBACK_DB=settings.feedback_db,
         RAGQA_RELOAD_INTERVAL=1.0,  # seconds between looks at the index pointer
         RAGQA_SLOTS=1,  # questions in flight per worker
+        RAGQA_ENGINE_THREADS=None,  # the inference engines' threads (None: every core); ragqa serve splits them
         RAGQA_QUEUE_WAIT=DEFAULT_WAIT,  # seconds a question may wait for a slot before a 429
         RAGQA_QUEUE_DEPTH=DEFAULT_DEPTH,  # questions that may wait for a slot; beyond, a 429 at once
         JSON_AS_ASCII=False,

@@ -1,7 +1,7 @@
 """Production serving with gunicorn: each worker builds the app (and loads the model) after fork.
 
-Loading torch before fork and inferring in the forked children hangs, so the app is never
-preloaded in the master process.
+Loading torch (or an inference session's thread pool) before fork and inferring in the forked
+children hangs, so the app is never preloaded in the master process.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class RagqaServer(BaseApplication):
     def __init__(self, options: dict[str, Any], app_config: dict[str, Any], threads_per_worker: int) -> None:
         self.options = options
         self.app_config = app_config
-        self.threads_per_worker = threads_per_worker
+        self.threads_per_worker = threads_per_worker  # the engines' threads in each worker
         super().__init__()
 
     def load_config(self) -> None:
@@ -29,13 +29,10 @@ class RagqaServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        # Runs in each worker after fork: split the cores between workers, then load the model.
-        import torch
-
-        torch.set_num_threads(self.threads_per_worker)
+        # Runs in each worker after fork: the worker's share of the cores goes to its engines.
         from web import create_app
 
-        return create_app(self.app_config)
+        return create_app({**self.app_config, "RAGQA_ENGINE_THREADS": self.threads_per_worker})
 
 
 def check_queueing(threads: int, queue_depth: int) -> None:
@@ -92,7 +89,7 @@ def serve(
     }
     # Each worker's share of the cores by default; more lets one question use idle cores (a lone
     # client gets its answer sooner) at the cost of workers contending when all are busy.
-    torch_threads = engine_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    threads_per_worker = engine_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
     app_config = {
         "RAGQA_INDEX": index_dir,
         "RAGQA_MODEL": model,
@@ -103,4 +100,4 @@ def serve(
         "RAGQA_MILVUS_BM25": milvus_bm25,
         **({"RAGQA_READER_INFERENCE": reader_inference} if reader_inference else {}),
     }
-    RagqaServer(options, app_config, torch_threads).run()
+    RagqaServer(options, app_config, threads_per_worker).run()

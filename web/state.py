@@ -154,6 +154,7 @@ def _live(app: Flask) -> PipelineSource:
             query_backend=config["RAGQA_QUERY_BACKEND"],
             reader_dir=config["RAGQA_READER"],
             reader_inference=config["RAGQA_READER_INFERENCE"],
+            threads=config["RAGQA_ENGINE_THREADS"],
             version=version,
             readers=serving.trained_readers if serving else None,
             backend=BackendSettings(

@@ -107,7 +107,7 @@ def load_trained(
     readers = []
     for folder in reader_folders(setting):
         try:
-            known = (encoder.model_id, encoder.model.tokenizer) if encoder is not None else None
+            known = (encoder.model_id, encoder.tokenizer) if encoder is not None else None
             readers.append(load_reader(folder, inference=inference, threads=threads, known=known))
         except (OSError, ValueError, KeyError, TypeError, ModelNotFound) as exc:
             if explicit:

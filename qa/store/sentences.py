@@ -61,7 +61,7 @@ def with_passages(
     prompt = encoder.prompts.get("passage", "")
     vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     found: list[list[np.ndarray | None]] = [[] for _ in texts]
-    tokenizer = encoder.model.tokenizer
+    tokenizer = encoder.tokenizer
     special = set(tokenizer.all_special_ids)
     for batch in encoder.passage_states(texts, progress):
         vectors[batch.rows] = batch.vectors

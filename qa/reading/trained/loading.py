@@ -7,12 +7,15 @@ only the trained layers, put over the base model loaded with a fresh head.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa.errors import ModelNotFound
 from qa.reading.trained.reader import ExtractiveReader
 from qa.reading.trained.settings import WEIGHTS, read_settings
 from qa.reading.trained.span_logits import INFERENCES, SpanLogits, TorchSpans, onnx_spans
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 
 def load_reader(
@@ -31,10 +34,10 @@ def load_reader(
             "onnx-int8" (ONNX Runtime, exported on first use; the torch model is then not kept).
         threads: ONNX Runtime's threads (None: all cores; a server worker passes its share).
     """
-    from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     from embeddings.encoder import resolve_model
+    from embeddings.model_card import load_tokenizer
 
     hf_logging.set_verbosity_error()  # the head is "missing" from the base model until the trained weights load
     hf_logging.disable_progress_bar()
@@ -45,11 +48,15 @@ def load_reader(
     if known is not None and known[0] == base_id:
         tokenizer = known[1]
     else:
-        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+        tokenizer = load_tokenizer(Path(base))
     inference = inference or "torch"
     if inference not in INFERENCES:
         raise ModelNotFound(f"unknown reader inference '{inference}'; one of: {', '.join(INFERENCES)}")
     if inference == "torch":
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         model = _torch_model(folder, base, settings.base)
         spans: SpanLogits = TorchSpans(quantize(model) if settings.quantize else model, quantized=settings.quantize)
     else:
@@ -77,25 +84,24 @@ def load_weights(model: Any, folder: str | Path, base: str) -> None:
     model.load_state_dict(trained, strict=False)
 
 
-def share_word_embeddings(reader: ExtractiveReader, embedder: Any) -> bool:
+def share_word_embeddings(reader: ExtractiveReader, embedder: SentenceTransformer | None) -> bool:
     """Point the reader's word embeddings at the embedding model's own matrix when it is the same one.
 
     A reader over the serving embedding model's base (multilingual-e5-small: 250k × 384, 384 MB in
     fp32) froze that matrix in training, so both hold identical copies; one is kept. `embedder` is
     the sentence-transformers model. Returns whether they are shared now."""
+    if reader.model is None or embedder is None:
+        return False  # an ONNX reader or embedding model holds its own (int8) table and no torch model
     import torch
 
-    if reader.model is None:
-        return False  # an ONNX reader holds its own (int8) table and no torch model
+    transformer: Any = embedder[0]  # a Transformer module, whose model transformers builds by name
     try:
-        theirs = embedder[0].auto_model.embeddings.word_embeddings.weight
+        theirs = transformer.auto_model.embeddings.word_embeddings.weight
         mine = reader.model.bert.embeddings.word_embeddings
     except (AttributeError, IndexError, KeyError, TypeError):
         return False
     if mine.weight is theirs:
         return True
-    if theirs.is_meta:
-        return False  # an embedding model on ONNX Runtime keeps no torch weights to share
     if mine.weight.shape != theirs.shape or mine.weight.dtype != theirs.dtype or not torch.equal(mine.weight, theirs):
         return False
     mine.weight = theirs

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from embeddings.onnx_engine import exported_path
 from qa.ingest.indexer import build_index
 from qa.pipeline import Pipeline
 from qa.store import read_manifest
-from tests.helpers import SEED
+from tests.helpers import ROOT, SEED
 
 QUESTIONS = ["福建三峡海上风电国际产业园占地多少亩？", "How tall is the solar tower?", "链主企业有多少家"]
 
@@ -28,7 +30,7 @@ def page_texts() -> list[str]:
 def test_vectors_match_torch(encoder, page_texts: list[str], inference: str, least: float) -> None:
     engine = load_encoder(inference=inference)
     assert engine.inference == inference and engine.dim == encoder.dim
-    assert all(p.is_meta for p in engine.model.parameters())  # torch's copy of the weights is let go
+    assert engine.model is None  # no torch copy of the weights beside the engine's
     for texts, encode, reference in [
         (page_texts, engine.encode_passages, encoder.encode_passages),
         (QUESTIONS, engine.encode_queries, encoder.encode_queries),
@@ -63,3 +65,23 @@ def test_an_unknown_engine_is_a_one_line_error(runner, tmp_path: Path) -> None:
 
     result = runner.invoke(main, ["index", "--index", str(tmp_path / "i"), "--inference", "tensorrt"])
     assert result.exit_code == 2 and "tensorrt" in result.output and "Traceback" not in result.output
+
+
+def test_a_pipeline_on_onnx_runtime_never_imports_torch(corpus_dir: Path, tmp_path: Path) -> None:
+    """A server worker on the default engines loads neither torch nor sentence-transformers: they
+    would take ~300 MB of its memory for weights it does not use."""
+    target = tmp_path / "index"
+    build_index(corpus_dir, target, load_encoder(inference="onnx-int8"))
+    Pipeline.load(target, reader_inference="onnx-int8")  # exports the reader once if this machine never did
+    code = (
+        "import sys; from qa.pipeline import Pipeline; "
+        "p = Pipeline.load(sys.argv[1], reader_inference='onnx-int8', threads=1); "
+        "a = p.ask(sys.argv[2]).answer; "
+        "print([m for m in ('torch', 'sentence_transformers') if m in sys.modules], a.text if a else None)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(target), QUESTIONS[0]], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    loaded, answer = run.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert loaded == "[]"
+    assert "1000" in answer  # and it answers: 占地1000亩
