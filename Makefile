@@ -28,6 +28,7 @@ index: setup
 	$(BIN)/ragqa index --if-stale --corpus $(CORPUS) --index $(INDEX)
 
 run: index
+	$(BIN)/ragqa model export  # once: the workers then load ONNX graphs, never torch
 	$(BIN)/ragqa serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
 # Everything CI runs: lint and types, then every test (unit, integration on the real model, system).

@@ -62,15 +62,19 @@ def read_card(folder: Path) -> ModelCard | None:
 
 
 def load_tokenizer(folder: Path) -> Any:
-    """A model folder's fast tokenizer, offline. From its tokenizer.json by the tokenizer class
-    alone when there is one (transformers' AutoTokenizer imports torch); else by AutoTokenizer."""
-    if (folder / "tokenizer.json").is_file():
-        from transformers import PreTrainedTokenizerFast
+    """A model folder's fast tokenizer, offline, as AutoTokenizer would give it but without the
+    torch import AutoTokenizer makes: the class its tokenizer_config.json names (BERT's adds
+    token_type_ids, which a BERT reader reads), else AutoTokenizer itself."""
+    import transformers
 
-        return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    try:
+        config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        named = getattr(transformers, str(config.get("tokenizer_class")), None)
+    except (OSError, ValueError):
+        named = None
+    if (folder / "tokenizer.json").is_file() and isinstance(named, type):
+        return named.from_pretrained(str(folder), local_files_only=True)
+    return transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
 def card_of(model: SentenceTransformer) -> ModelCard:

@@ -117,3 +117,13 @@ def test_file_system_errors_are_one_line(runner, corpus_dir: Path, tmp_path: Pat
         runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(blocker / "index")])
     )
     assert str(blocker) in line
+
+
+def test_model_export_names_the_graphs_it_made(runner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["model", "export"])
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(": ", 1) for line in result.output.splitlines() if line.endswith(".onnx"))
+    assert set(lines) >= {"multilingual-e5-small", "reader-e5-small"}
+    assert all(Path(path).is_file() for path in lines.values())
+    missing = runner.invoke(main, ["model", "export", "--reader", str(tmp_path / "no-reader")])
+    assert missing.exit_code == 1 and "no-reader" in missing.output and "Traceback" not in missing.output

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.encoder import resolve_model
-from embeddings.model_card import card_of, read_card
+from embeddings.model_card import card_of, load_tokenizer, read_card
 
 TEXTS = [
     "passage: 福建三峡海上风电国际产业园占地1000亩。",
@@ -33,6 +33,24 @@ def test_the_folders_files_say_what_the_loaded_model_says(encoder) -> None:
         mine = card.tokenizer(text, return_offsets_mapping=True)
         theirs = loaded.tokenizer(text, return_offsets_mapping=True)
         assert mine["input_ids"] == theirs["input_ids"] and mine["offset_mapping"] == theirs["offset_mapping"]
+
+
+@pytest.mark.parametrize("name", ["multilingual-e5-small", "m3e-small"])
+def test_the_tokenizer_is_the_one_autotokenizer_gives(name: str) -> None:
+    """Loaded by its class (AutoTokenizer would import torch), with the same inputs for a reader's
+    question-passage windows: BERT's token_type_ids included."""
+    from transformers import AutoTokenizer
+
+    folder = resolve_model(name)[1]
+    mine, theirs = load_tokenizer(Path(folder)), AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    options = {"truncation": "only_second", "max_length": 64, "stride": 8, "return_overflowing_tokens": True}
+    for question, passage in zip(TEXTS, reversed(TEXTS)):
+        a = mine([question], [passage * 3], return_offsets_mapping=True, **options)
+        b = theirs([question], [passage * 3], return_offsets_mapping=True, **options)
+        assert set(a) == set(b) and all(a[k] == b[k] for k in b)
+        assert [a.sequence_ids(i) for i in range(len(a["input_ids"]))] == [
+            b.sequence_ids(i) for i in range(len(b["input_ids"]))
+        ]
 
 
 @pytest.mark.parametrize(
