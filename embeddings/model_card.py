@@ -66,13 +66,14 @@ def load_tokenizer(folder: Path) -> Any:
     torch import AutoTokenizer makes: the class its tokenizer_config.json names (BERT's adds
     token_type_ids, which a BERT reader reads), else AutoTokenizer itself."""
     import transformers
+    from transformers import PreTrainedTokenizerBase
 
     try:
         config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
-        named = getattr(transformers, str(config.get("tokenizer_class")), None)
+        named: Any = getattr(transformers, str(config.get("tokenizer_class")), None)
     except (OSError, ValueError):
         named = None
-    if (folder / "tokenizer.json").is_file() and isinstance(named, type):
+    if (folder / "tokenizer.json").is_file() and isinstance(named, type) and issubclass(named, PreTrainedTokenizerBase):
         return named.from_pretrained(str(folder), local_files_only=True)
     return transformers.AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
 
