@@ -26,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.store import dense
 
 
-def clustered(n: int, dim: int, seed: int) -> np.ndarray:
+def clustered(n: int, dim: int, seed: int, clusters: int | None = None) -> np.ndarray:
+    """n unit vectors around `clusters` centres (n / 200 by default) drawn from the seed 0: passages
+    and the questions about them share their topics' centres, with noise of their own (`seed`)."""
+    centres = np.random.default_rng(0).normal(size=(clusters or max(1, n // 200), dim)).astype(np.float32)
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(max(1, n // 200), dim)).astype(np.float32)
     out = np.empty((n, dim), dtype=np.float32)
     for lo in range(0, n, 100_000):  # in slices: the noise of 1M rows at once would double the peak
         hi = min(n, lo + 100_000)
@@ -71,7 +73,9 @@ def vectors_bench(n: int, dim: int, queries: int, like_index: str | None = None)
     if like_index:
         vectors, asked = like(like_index, n, 0), like(like_index, queries, 1)
     else:
-        vectors, asked = clustered(n, dim, 0), clustered(queries, dim, 1)
+        # Questions around the passages' own centres: a question is about some topic of the corpus
+        # (questions around centres of their own would have no near neighbours at all).
+        vectors, asked = clustered(n, dim, 0), clustered(queries, dim, 1, clusters=max(1, n // 200))
     records = [{} for _ in range(n)]
     results = {}
     for kind in ("flat", "hnsw"):
