@@ -314,7 +314,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
                 p50.append(row["p50_ms"])
                 p95.append(row["p95_ms"])
     if "reference_reader" in report:
-        labels.append("torch reader\nin process")
+        labels.append("torch\nreader\nin process")
         p50.append(report["reference_reader"]["p50_ms"])
         p95.append(report["reference_reader"]["p95_ms"])
     if "ask" in peer:

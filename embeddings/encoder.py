@@ -237,6 +237,17 @@ def _load_model(
         ) from exc
 
 
+def exported_graph(name: str | None, inference: str) -> Path | None:
+    """Where the model's graph for this engine is exported (it may not be yet); None for torch.
+    Cheap: reads the model folder's config and file sizes, never the model."""
+    if inference in ("", "torch"):
+        return None
+    from embeddings.onnx_engine import exported_path
+
+    model_id, target = resolve_model(name)
+    return exported_path(model_id, _fingerprint(target), quantized=inference == "onnx-int8")
+
+
 def _fingerprint(target: str) -> str:
     """Identify the weights, not the path: the config plus the sizes of the weight files."""
     folder = Path(target)

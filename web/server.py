@@ -7,12 +7,15 @@ children hangs, so the app is never preloaded in the master process.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from qa.config import Settings
 from qa.errors import RagqaError
 from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT
+from web.exports import export_first
 
 DEFAULT_THREADS = 16  # per worker: 1 question answered + DEFAULT_DEPTH queued + the rest for probes and pages
 
@@ -100,4 +103,6 @@ def serve(
         "RAGQA_MILVUS_BM25": milvus_bm25,
         **({"RAGQA_READER_INFERENCE": reader_inference} if reader_inference else {}),
     }
+    settings = Settings.from_env()
+    export_first(index_dir, model, replace(settings, reader_inference=reader_inference or settings.reader_inference))
     RagqaServer(options, app_config, threads_per_worker).run()
