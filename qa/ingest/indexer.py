@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embeddings.encoder import Encoder
+from embeddings.onnx_engine import GRAPH_VERSION
 from qa.errors import IndexUnavailable
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
@@ -171,6 +172,8 @@ def build_manifest(
             "fingerprint": encoder.fingerprint,
             "prompts": encoder.prompts,
             "inference": encoder.inference,  # the engine the vectors came from; questions use it too
+            # How its graph was exported (embeddings.onnx_engine): another export is another engine.
+            **({"graph": GRAPH_VERSION} if encoder.engine is not None else {}),
             "cosine_scale": scale or cosine_scale.measured(encoder).to_dict(),
         },
         "corpus": {**source, "documents": documents},
@@ -193,6 +196,9 @@ def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -
         return str(exc)
     if manifest.get("model", {}).get("id") != model_id:
         return f"index was built with model '{manifest.get('model', {}).get('id')}', not '{model_id}'"
+    built = manifest.get("model", {})
+    if built.get("inference", "torch") != "torch" and built.get("graph") != GRAPH_VERSION:
+        return "the model's ONNX export has changed since the index was built"
     if manifest.get("chunking") != chunking_settings(manifest.get("chunking", {}).get("max_chars", MAX_CHARS)):
         return "passage splitting has changed since the index was built"
     if manifest.get("corpus", {}).get("checksum") != read_corpus(corpus_dir).checksum:

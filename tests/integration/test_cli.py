@@ -20,6 +20,14 @@ def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -
     assert manifest["model"]["inference"] == "onnx-int8" and manifest["sentences"] == {"vectors": "pooled"}
     again = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
     assert again.exit_code == 0 and "up to date" in again.output
+    # An index embedded by an older export of the model is rebuilt: its questions would be embedded otherwise.
+    live = resolve(target).path / "manifest.json"
+    older = json.loads(live.read_text())
+    older["model"].pop("graph")
+    live.write_text(json.dumps(older))
+    rebuilt = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
+    assert rebuilt.exit_code == 0 and "ONNX export has changed" in rebuilt.output
+    assert json.loads((resolve(target).path / "manifest.json").read_text())["model"]["graph"] >= 2
     (corpus_dir / "new.txt").write_text("新增的文档。", encoding="utf-8")
     try:
         stale = runner.invoke(main, ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale"])
