@@ -233,7 +233,7 @@ def _bar(total: int, progress: bool) -> Any:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="text", desc="embedding")
+    return tqdm(total=total, unit="passage", desc="embedding")
 
 
 def _last_hidden_state(transformer: Any) -> Any:
