@@ -173,7 +173,7 @@ def build_manifest(
             "prompts": encoder.prompts,
             "inference": encoder.inference,  # the engine the vectors came from; questions use it too
             # How its graph was exported (embeddings.onnx_engine): another export is another engine.
-            **({"graph": GRAPH_VERSION} if encoder.engine is not None else {}),
+            **({"graph": GRAPH_VERSION} if encoder.inference != "torch" else {}),
             "cosine_scale": scale or cosine_scale.measured(encoder).to_dict(),
         },
         "corpus": {**source, "documents": documents},
