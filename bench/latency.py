@@ -22,17 +22,13 @@ import time
 from pathlib import Path
 
 import torch
+from timing import percentile
 
 from embeddings.encoder import load_encoder
 from qa.ingest.indexer import build_index
 from qa.pipeline import Pipeline
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "seed_questions.txt"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -38,6 +38,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from timing import latency_summary
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -182,9 +184,7 @@ def serve_and_ask(
             answers, latencies = _ask_concurrently(base, [e.question for e in asked], n)
             row: dict[str, Any] = {
                 "requests": len(latencies),
-                "p50_ms": round(statistics.median(latencies), 1),
-                "p95_ms": round(_percentile(latencies, 0.95), 1),
-                "mean_ms": round(statistics.fmean(latencies), 1),
+                **latency_summary(latencies),
                 "req_per_s": round(len(latencies) / (sum(latencies) / 1000 / n), 2),
             }
             if n == 1:
@@ -212,9 +212,7 @@ def read_in_process(index_dir: Path, asked: list[Any], reader_inference: str) ->
         "reader_inference": reader_inference,
         "em": round(summary["em"], 1),
         "f1": round(summary["f1"], 1),
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p95_ms": round(_percentile(latencies, 0.95), 1),
-        "mean_ms": round(statistics.fmean(latencies), 1),
+        **latency_summary(latencies),
     }
     print(f"read  {reader_inference} {row}", flush=True)
     return row
@@ -322,9 +320,7 @@ def plot(report: dict[str, Any], path: Path) -> None:
         rows.append(("txtai 9.14\nin process", peer["ask"]))
     labels = [label for label, _ in rows]
     x = range(len(labels))
-    for offset, (stat, colour) in zip(
-        (-0.27, 0.0, 0.27), (("p50", "#4477aa"), ("mean", "#88aa55"), ("p95", "#aa7744"))
-    ):
+    for offset, stat, colour in ((-0.27, "p50", "#4477aa"), (0.0, "mean", "#88aa55"), (0.27, "p95", "#aa7744")):
         right.bar(
             [i + offset for i in x], [row.get(f"{stat}_ms", 0) for _, row in rows], 0.27, label=stat, color=colour
         )
@@ -413,11 +409,6 @@ def _texts(index_root: Path) -> list[str]:
     from qa.ingest.passages import embedding_text
 
     return [embedding_text(r.get("title", ""), r.get("section", ""), r["text"]) for r in _records(index_root)]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _save(report: dict[str, Any], out: str) -> None:
