@@ -109,10 +109,10 @@ class Encoder:
         if self.engine is not None:
             yield from self.engine.states(prompted, progress, offsets=True)
             return
-        from tqdm import tqdm
+        from embeddings.progress import bar as progress_bar
 
         order = np.argsort([-len(t) for t in prompted], kind="stable")
-        with tqdm(total=len(texts), unit="passage", desc="embedding", disable=not progress) as bar:
+        with progress_bar(len(texts), progress) as bar:
             for lo in range(0, len(texts), self.batch_size):
                 rows = order[lo : lo + self.batch_size]
                 yield self._torch_states([prompted[i] for i in rows], rows)

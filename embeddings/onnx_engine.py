@@ -231,9 +231,9 @@ def load_engine(encoder: Encoder, inference: str, threads: int | None = None) ->
 def _bar(total: int, progress: bool) -> Any:
     if not progress:
         return None
-    from tqdm import tqdm
+    from embeddings.progress import bar
 
-    return tqdm(total=total, unit="passage", desc="embedding")
+    return bar(total)
 
 
 def _last_hidden_state(transformer: Any) -> Any:

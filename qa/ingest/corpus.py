@@ -2,7 +2,10 @@
 
 Formats: `.txt` and `.md` (blocks separated by blank lines), `.html`/`.htm` (visible text of
 block elements, through the standard library's HTML parser), `.jsonl` (one
-`{"id", "title", "text"}` object a line). A file that cannot be read is reported and skipped.
+`{"id", "title", "text"}` object a line). A file that cannot be read is reported and skipped, and
+so is one over the size limit for one file (RAGQA_MAX_FILE_MB, default 20 MB: about seven million
+Chinese characters, a quarter of an hour of embedding on two cores) and every link
+(`qa.ingest.folder`).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from qa.ingest.documents import Block, Document
+from qa.ingest.folder import Skip, list_files, read_file
 from qa.ingest.html_text import html_blocks
 
 log = logging.getLogger(__name__)
@@ -34,32 +38,42 @@ class CorpusReport:
     checksum: str = ""
 
 
-def read_corpus(root: str | Path) -> CorpusReport:
-    """Read every supported file under root (recursively, in a stable order)."""
+def read_corpus(root: str | Path, max_file_bytes: int | None = None) -> CorpusReport:
+    """Read every supported file under root (recursively, in a stable order; `qa.ingest.folder` says
+    which files are found and how links are treated).
+
+    Args:
+        max_file_bytes: files larger than this are skipped with the reason; None: RAGQA_MAX_FILE_MB
+            (`qa.config.Settings.max_file_mb`).
+    """
     root = Path(root)
     report = CorpusReport()
     if not root.is_dir():
         from qa.errors import CorpusError
 
         raise CorpusError(f"corpus folder not found: {root}")
+    if max_file_bytes is None:
+        from qa.config import Settings
+
+        max_file_bytes = Settings.from_env().max_file_bytes
+    listing = list_files(root)
+    for rel, why in listing.skipped:
+        _skip(report, rel, why)
     digest = hashlib.sha256()
     seen_ids: set[str] = set()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue  # hidden files and folders (.git, .DS_Store) are not documents
-        suffix = path.suffix.lower()
+    for rel in listing.files:
+        suffix = PurePosixPath(rel).suffix.lower()
         if suffix not in TEXT_SUFFIXES and suffix not in HTML_SUFFIXES and suffix not in JSONL_SUFFIXES:
             _skip(report, rel, "unsupported file type (expected .txt, .md, .html or .jsonl)")
             continue
         try:
-            raw = path.read_bytes()
+            raw = read_file(root, rel, max_file_bytes)
             source = raw.decode("utf-8-sig")
+        except Skip as exc:
+            _skip(report, rel, str(exc))
+            continue
         except UnicodeDecodeError as exc:
             _skip(report, rel, f"not valid UTF-8 (byte {exc.start}); convert it to UTF-8")
-            continue
-        except OSError as exc:
-            _skip(report, rel, f"cannot be read ({exc.strerror or exc})")
             continue
         digest.update(rel.encode() + b"\0" + raw + b"\0")
         for doc in _parse(rel, suffix, source, report):
@@ -169,5 +183,18 @@ def _jsonl_documents(rel: str, source: str, report: CorpusReport) -> Iterable[Do
             continue
         doc_id = str(record.get("id") or f"{rel}:{number}")
         title = str(record.get("title") or doc_id)
+        if not all(_is_unicode(value) for value in (doc_id, title, text)):
+            # JSON can escape half of a surrogate pair ("\\ud800"), which no UTF-8 file can hold: refused
+            # here, at the door, so the index never has to write text it could not read back.
+            _skip(report, f"{rel}:{number}", 'holds a lone surrogate escape (like "\\ud800"), which is not text')
+            continue
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # offsets are into the record text as read
         yield Document(doc_id, rel, title, text_blocks(text), kind="jsonl", line=number)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -36,15 +36,29 @@ def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -
         (corpus_dir / "new.txt").unlink()
 
 
-def test_index_reports_skipped_files(runner, tmp_path: Path) -> None:
+def test_index_reports_skipped_files(runner, tmp_path: Path, monkeypatch) -> None:
     corpus = tmp_path / "c"
     corpus.mkdir()
     (corpus / "good.txt").write_text("一段正常的文字。", encoding="utf-8")
     (corpus / "bad.txt").write_bytes("编码错误".encode("gbk"))
     (corpus / "photo.png").write_bytes(b"\x89PNG")
+    # Issue 29: a link out of the corpus is never followed, and a file over the size limit is skipped.
+    secret = tmp_path / "elsewhere" / "passwd"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:密码在语料库之外:/root:/bin/bash\n", encoding="utf-8")
+    (corpus / "passwd-link.txt").symlink_to(secret)
+    (corpus / "dump.txt").write_text("大" * 20_000, encoding="utf-8")
+    monkeypatch.setenv("RAGQA_MAX_FILE_MB", "0.05")
     result = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(tmp_path / "i")])
     assert result.exit_code == 0, result.output
     assert "bad.txt" in result.output and "UTF-8" in result.output and "photo.png" in result.output
+    assert "passwd-link.txt: a link that leads outside the corpus folder" in result.output
+    assert "dump.txt: 0.1 MB is over the 0.05 MB limit" in result.output
+    assert "indexed 1 documents, 1 passages" in result.output
+    assert "embedding" in result.output  # progress, though stderr is no terminal here
+    asked = runner.invoke(main, ["ask", "密码在哪里？", "--index", str(tmp_path / "i"), "--json"])
+    assert asked.exit_code == 0, asked.output
+    assert "密码在语料库之外" not in asked.output and "passwd" not in asked.output
 
 
 def test_ask_prints_the_answer(runner, index_dir: Path) -> None:

@@ -395,3 +395,113 @@ def test_offsets_are_into_the_file_as_python_reads_it(tmp_path: Path) -> None:
 )
 def test_join_lines(parts: list[str], joined: str) -> None:
     assert join_lines(parts) == joined
+
+
+# --- links, deep trees, special and huge files (issue 29) ----------------------------------------
+
+
+def test_a_link_leading_outside_the_corpus_is_skipped_and_its_target_never_read(tmp_path: Path) -> None:
+    outside = write(tmp_path, "private/passwd", "root:x:0:0:secret-outside-the-corpus\n")
+    corpus = tmp_path / "corpus"
+    write(corpus, "kept.txt", "Kept text.\n")
+    (corpus / "passwd-link.txt").symlink_to(outside)
+    (corpus / "etc").symlink_to(outside.parent, target_is_directory=True)
+    (corpus / "relative.txt").symlink_to(Path("..") / "private" / "passwd")
+
+    report = read_corpus(corpus)
+
+    assert [d.path for d in report.documents] == ["kept.txt"]
+    assert not any("secret-outside" in b.text for d in report.documents for b in d.blocks)
+    for name in ("etc", "passwd-link.txt", "relative.txt"):
+        (reason,) = [s for s in report.skipped if s.startswith(f"{name}: ")]
+        assert "outside the corpus folder" in reason
+
+
+def test_a_link_inside_the_corpus_is_skipped_as_its_target_is_read_under_its_own_name(tmp_path: Path) -> None:
+    write(tmp_path, "real/page.txt", "The one copy.\n")
+    (tmp_path / "alias.txt").symlink_to(tmp_path / "real" / "page.txt")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)  # a folder linking to its parent
+
+    report = read_corpus(tmp_path)
+
+    assert [d.path for d in report.documents] == ["real/page.txt"]
+    assert any(s.startswith("alias.txt: ") and "real/page.txt" in s for s in report.skipped)
+    assert any(s.startswith("loop: ") for s in report.skipped)
+
+
+def test_a_corpus_nested_thousands_of_folders_deep_is_read_without_a_recursion_error(tmp_path: Path) -> None:
+    deep = tmp_path
+    for _ in range(1500):  # one level at a time: Path.mkdir(parents=True) itself recurses
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "bottom.txt").write_text("At the bottom.\n", encoding="utf-8")
+
+    report = read_corpus(tmp_path)
+
+    assert [d.blocks[0].text for d in report.documents] == ["At the bottom."]
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_the_reason(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, "big.txt", "大" * 400_000)  # 1.2 MB
+    write(tmp_path, "small.txt", "Small text.\n")
+
+    report = read_corpus(tmp_path, max_file_bytes=2**20)
+    monkeypatch.setenv("RAGQA_MAX_FILE_MB", "0.5")
+    from_env = read_corpus(tmp_path)
+
+    for got in (report, from_env):
+        assert [d.path for d in got.documents] == ["small.txt"]
+        (reason,) = got.skipped
+        assert reason.startswith("big.txt: 1.1 MB is over the") and "RAGQA_MAX_FILE_MB" in reason
+    assert [d.path for d in read_corpus(tmp_path, max_file_bytes=2 * 2**20).documents] == ["big.txt", "small.txt"]
+
+
+def test_a_fifo_in_the_corpus_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    write(tmp_path, "kept.txt", "Kept text.\n")
+
+    report = read_corpus(tmp_path)
+
+    assert [d.path for d in report.documents] == ["kept.txt"]
+    assert report.skipped == ["pipe.txt: not a regular file (a device, socket or pipe)"]
+
+
+def test_a_jsonl_record_with_a_lone_surrogate_is_refused_at_the_door(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "ok", "text": "正常的记录。"}),
+        '{"id": "half", "text": "broken \\ud800 pair"}',
+        '{"id": "title\\udfff", "text": "fine text"}',
+        json.dumps({"id": "pair", "text": "a real pair 😀 stays"}),
+    ]
+    write(tmp_path, "r.jsonl", "\n".join(lines) + "\n")
+
+    report = read_corpus(tmp_path)
+
+    assert [d.id for d in report.documents] == ["ok", "pair"]
+    assert [s.split(": ")[0] for s in report.skipped] == ["r.jsonl:2", "r.jsonl:3"]
+    assert all("lone surrogate" in s for s in report.skipped)
+
+
+def test_files_come_in_the_order_of_the_sorted_paths(tmp_path: Path) -> None:
+    # The corpus checksum hashes files in this order, so it must not change with how they are found.
+    for rel in ["a-b.txt", "a/b.txt", "a.b.txt", "A.txt", "a/a/z.txt", "b.txt", "a b.txt", "ä.txt", "a/b/c.txt"]:
+        write(tmp_path, rel, f"{rel}\n")
+
+    expected = [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*")) if p.is_file()]
+    assert [d.path for d in read_corpus(tmp_path).documents] == expected
+
+
+def test_progress_in_a_log_is_whole_lines_not_redraws(capsys) -> None:
+    from embeddings.progress import bar
+
+    with bar(3_000) as progress:
+        for _ in range(3):
+            progress.update(1_000)
+
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = err.splitlines()
+    assert lines[0].startswith("embedding:") and "0/3000" in lines[0]
+    assert "3000/3000" in lines[-1] and len(lines) <= 3

@@ -1,0 +1,39 @@
+"""Progress over a long pass (embedding a collection): tqdm's bar on a terminal, a line now and then in a log.
+
+A build whose stderr goes to a file or a pipe (a service manager, `ragqa index 2>build.log`, CI) showed
+nothing for minutes on a big collection. There a bar redrawn with carriage returns is noise, so it is
+written as whole lines, at most one per `LOG_EVERY` seconds, plus the first and the last.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+LOG_EVERY = 30.0  # seconds between lines in a log
+
+
+class _Lines:
+    """A stream for tqdm that turns each redraw into one line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").strip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def bar(total: int, enabled: bool = True, desc: str = "embedding", unit: str = "passage") -> Any:
+    """A tqdm bar on stderr (a no-op one when not enabled)."""
+    from tqdm import tqdm
+
+    if not enabled or sys.stderr.isatty():
+        return tqdm(total=total, unit=unit, desc=desc, disable=not enabled)
+    return tqdm(
+        total=total, unit=unit, desc=desc, file=_Lines(sys.stderr), mininterval=LOG_EVERY, ascii=True, ncols=100
+    )
