@@ -69,11 +69,12 @@ GOOD_QA = {"id": "ok", "question": "青海湖面积多少？", "answers": [{"tex
             "answer not in its context",
         ),
         ({"id": "shape", "question": "q?", "answers": [{"start": 1}]}, "answers must be"),
+        ({"id": "half", "question": "q\ud800?", "answers": []}, "lone surrogate"),
     ],
 )
 def test_a_malformed_squad_record_is_skipped_and_named(tmp_path: Path, broken: dict, reason: str) -> None:
     path = tmp_path / "cmrc.json"
-    path.write_text(json.dumps(_squad([GOOD_QA, broken]), ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(_squad([GOOD_QA, broken])), encoding="utf-8")  # escaped: "\ud800" can be sent
     ds = load_dataset(path)
     assert [e.id for e in ds.examples] == ["ok"]
     assert [s.id for s in ds.skipped] == [broken["id"]] and reason in ds.skipped[0].reason
@@ -89,6 +90,20 @@ def test_a_malformed_label_line_is_skipped(tmp_path: Path) -> None:
     )
     ds = load_dataset(path)
     assert len(ds.examples) == 1 and [s.id for s in ds.skipped] == ["line 2", "b", "c"]
+
+
+def test_a_label_line_holding_a_line_separator_is_one_line(tmp_path: Path) -> None:
+    # Issue 29: JSON written with ensure_ascii=False carries U+2028/U+2029/U+0085 unescaped.
+    path = tmp_path / "mine.jsonl"
+    records = [
+        {"id": sep, "question": f"问题{sep}？", "answers": ["答案"], "context": f"上文{sep}答案。"}
+        for sep in ("\u2028", "\u2029", "\x85", "\x1c")
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    ds = load_dataset(path)
+    assert ds.skipped == [] and [(e.id, e.question, e.context) for e in ds.examples] == [
+        (r["id"], r["question"], r["context"]) for r in records
+    ]
 
 
 def test_summary_names_the_first_few_only(tmp_path: Path) -> None:
