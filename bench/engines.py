@@ -100,10 +100,10 @@ def main() -> None:
 
 
 def _records(index_root: Path) -> list[dict]:
-    from qa.store import read_files
+    from qa.store import jsonl, read_files
 
     files = read_files(index_root)
-    return [json.loads(line) for line in files.data["records.jsonl"].decode("utf-8").splitlines() if line]
+    return jsonl.parse(files.data["records.jsonl"])
 
 
 if __name__ == "__main__":

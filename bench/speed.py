@@ -398,10 +398,10 @@ def _worker_memory(base: str) -> dict[str, Any]:
 
 
 def _records(index_root: Path) -> list[dict[str, Any]]:
-    from qa.store import read_files
+    from qa.store import jsonl, read_files
 
     files = read_files(index_root)
-    return [json.loads(line) for line in files.data["records.jsonl"].decode("utf-8").splitlines() if line]
+    return jsonl.parse(files.data["records.jsonl"])
 
 
 def _texts(index_root: Path) -> list[str]:

@@ -7,10 +7,11 @@ over from the live version.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from qa.store import jsonl
 
 FILE = "documents.jsonl"
 
@@ -23,13 +24,11 @@ class Entry:
 
 
 def save(entries: Sequence[Entry], folder: Path) -> None:
-    with open(folder / FILE, "w", encoding="utf-8") as fh:
-        for entry in entries:
-            fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+    jsonl.write(folder / FILE, (asdict(entry) for entry in entries))
 
 
 def load(data: bytes | None) -> list[Entry] | None:
     """The entries from the file's verified bytes; None for a version written before hashes were kept."""
     if data is None:
         return None
-    return [Entry(**json.loads(line)) for line in data.decode("utf-8").splitlines() if line]
+    return [Entry(**record) for record in jsonl.parse(data)]

@@ -9,7 +9,6 @@ HNSW keeps every vector as embedded (`IndexHNSWFlat`), so an update can still ca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import IndexUnavailable
-from qa.store import files, versions
+from qa.store import files, jsonl, versions
 
 VECTORS = "vectors.faiss"
 RECORDS = "records.jsonl"
@@ -79,24 +78,31 @@ def build(
 
 
 def save(
-    index: DenseIndex, root: str | Path, extra: Callable[[Path], None] | None = None, keep: int = versions.DEFAULT_KEEP
+    index: DenseIndex,
+    root: str | Path,
+    extra: Callable[[Path], None] | None = None,
+    keep: int = versions.DEFAULT_KEEP,
+    verify: Callable[[Path], None] | None = None,
 ) -> versions.Version:
     """Publish the index, and what `extra(folder)` writes beside it, as a new version of root and
-    point root at it (the caller holds the build lock)."""
+    point root at it (the caller holds the build lock).
+
+    Args:
+        verify: reads the written version folder back before the pointer moves to it (`versions.publish`);
+            None reads back the dense side (`verify_folder`), what `extra` wrote is its caller's to check.
+    """
     import faiss
 
     def write_files(folder: Path) -> None:
         faiss.write_index(index.faiss_index, str(folder / VECTORS))
-        with open(folder / RECORDS, "w", encoding="utf-8") as fh:
-            for record in index.records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        jsonl.write(folder / RECORDS, index.records)
         if extra is not None:
             extra(folder)
 
     def write(folder: Path) -> None:
         index.manifest = files.write(folder, index.manifest, write_files)
 
-    published = versions.publish(root, write, keep=keep)
+    published = versions.publish(root, write, keep=keep, verify=verify or verify_folder)
     index.version = published.name
     return published
 
@@ -109,7 +115,7 @@ def from_files(found: files.IndexFiles, model_id: str | None = None, fingerprint
     files.check_model(manifest, model_id, fingerprint, found.directory)
     try:
         faiss_index = faiss.deserialize_index(np.frombuffer(found.data[VECTORS], dtype=np.uint8).copy())
-        records = [json.loads(line) for line in found.data[RECORDS].decode("utf-8").splitlines() if line]
+        records = jsonl.parse(found.data[RECORDS])
     except (RuntimeError, ValueError) as exc:
         raise IndexUnavailable(
             f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
@@ -123,3 +129,8 @@ def from_files(found: files.IndexFiles, model_id: str | None = None, fingerprint
             f"index at {found.directory} is inconsistent ({faiss_index.ntotal} vectors, {len(records)} records)"
         )
     return DenseIndex(faiss_index, records, manifest, found.version)
+
+
+def verify_folder(folder: Path) -> None:
+    """Read a version folder's dense side back as a server would (no model needed), or raise IndexUnavailable."""
+    from_files(files.read_files(folder))

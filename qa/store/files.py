@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexUnavailable
-from qa.store import versions
+from qa.store import paths, versions
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -57,7 +57,12 @@ def write(folder: Path, manifest: dict[str, Any], write_files: Callable[[Path], 
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()},
     }
-    (folder / MANIFEST).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+    text = json.dumps(full, ensure_ascii=False, indent=2)
+    try:
+        blob = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"the index manifest holds text that cannot be written as UTF-8 ({exc.reason})") from None
+    (folder / MANIFEST).write_bytes(blob)
     return full
 
 
@@ -137,10 +142,11 @@ def _parse_manifest(raw: bytes, folder: Path) -> dict[str, Any]:
 
 
 def _read_inside(folder: Path, name: str) -> bytes | None:
-    if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+    path = paths.inside(folder, name)
+    if path is None:
         return None  # a manifest must not make the loader read outside its folder
     try:
-        return (folder / name).read_bytes()
+        return path.read_bytes()
     except OSError:
         return None
 

@@ -9,7 +9,6 @@ manifest (`qa.store.files`) names the model and lists every file's checksum.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa.errors import IndexUnavailable, RagqaError
-from qa.store import bm25, catalog, dense, files, milvus, sentences, versions
+from qa.store import bm25, catalog, dense, files, jsonl, milvus, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings, LexicalSearch, VectorSearch
 
 if TYPE_CHECKING:
@@ -82,6 +81,29 @@ def open_index(
     """
     vectors = _open_vectors(found, model_id, fingerprint, milvus_uri)
     lexical = vectors.lexical() if milvus_bm25 and isinstance(vectors, milvus.MilvusDense) else None
+    bm25_index, known, documents = _open_local(found, vectors.records)
+    return StoredIndex(found.directory, vectors, bm25_index, known, documents, lexical)
+
+
+def verify(folder: Path) -> None:
+    """Read a version folder back as `open_index` would, short of the model and a Milvus collection:
+    every checksum, the passages (and FAISS vectors), BM25, the sentence vectors and the document list.
+
+    Raises IndexUnavailable naming what cannot be read. A build runs it before it publishes a version,
+    so a server never meets one the build itself could not read.
+    """
+    found = files.read_files(folder)
+    if (found.manifest.get("backend") or {"kind": FAISS}).get("kind") == FAISS:
+        records = _open_vectors(found, None, None, None).records
+    else:
+        records = _milvus_files(found)[1]
+    _open_local(found, records)
+
+
+def _open_local(
+    found: files.IndexFiles, records: list[dict[str, Any]]
+) -> tuple[bm25s.BM25, dict[str, np.ndarray], list[catalog.Entry] | None]:
+    """A version's BM25, sentence vectors and document list, from its verified files."""
     try:
         bm25_index = bm25.load(found.under(bm25.DIR))
     except (OSError, ValueError, KeyError) as exc:
@@ -89,8 +111,8 @@ def open_index(
             f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
         ) from exc
     try:
-        known = sentences.load(found.data.get(sentences.FILE), [r["text"] for r in vectors.records])
-    except (OSError, ValueError) as exc:
+        known = sentences.load(found.data.get(sentences.FILE), [r["text"] for r in records])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexUnavailable(
             f"index at {found.directory} has unreadable sentence vectors ({exc}); rebuild with `ragqa index`"
         ) from exc
@@ -100,7 +122,7 @@ def open_index(
         raise IndexUnavailable(
             f"index at {found.directory} has an unreadable document list ({exc}); rebuild with `ragqa index`"
         ) from exc
-    return StoredIndex(found.directory, vectors, bm25_index, known, documents, lexical)
+    return bm25_index, known, documents
 
 
 def save_index(
@@ -126,7 +148,7 @@ def save_index(
         if documents is not None:
             catalog.save(documents, folder)
 
-    return dense.save(built, root, extra=extra, keep=keep)
+    return dense.save(built, root, extra=extra, keep=keep, verify=verify)
 
 
 def _open_vectors(
@@ -140,16 +162,7 @@ def _open_vectors(
     if backend.get("kind") != MILVUS:
         raise IndexUnavailable(f"index at {found.directory} keeps its vectors in '{backend.get('kind')}', unknown here")
     files.check_model(found.manifest, model_id, fingerprint, found.directory)
-    try:
-        ids = np.load(io.BytesIO(found.data[milvus.IDS]), allow_pickle=False)
-        entry = milvus.Entry.from_manifest(backend, ids)
-        records = [json.loads(line) for line in found.data[dense.RECORDS].decode("utf-8").splitlines() if line]
-    except (KeyError, ValueError, TypeError) as exc:
-        raise IndexUnavailable(
-            f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
-        ) from exc
-    if len(ids) != len(records) or len(records) != found.manifest.get("count"):
-        raise IndexUnavailable(f"index at {found.directory} is inconsistent ({len(ids)} ids, {len(records)} records)")
+    entry, records = _milvus_files(found)
     if milvus_uri:
         entry.uri = milvus.normal_uri(milvus_uri)
     client = milvus.connect(entry.uri)
@@ -161,6 +174,22 @@ def _open_vectors(
             f"which cannot be loaded ({milvus.first_line(exc)}); rebuild with `ragqa index --backend milvus`"
         ) from exc
     return milvus.MilvusDense(client, entry, records, found.manifest, found.version)
+
+
+def _milvus_files(found: files.IndexFiles) -> tuple[milvus.Entry, list[dict[str, Any]]]:
+    """A Milvus version's local side: where its rows are, and its passages."""
+    backend = found.manifest.get("backend") or {}
+    try:
+        ids = np.load(io.BytesIO(found.data[milvus.IDS]), allow_pickle=False)
+        entry = milvus.Entry.from_manifest(backend, ids)
+        records = jsonl.parse(found.data[dense.RECORDS])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IndexUnavailable(
+            f"index at {found.directory} cannot be read ({exc}); rebuild with `ragqa index`"
+        ) from exc
+    if len(ids) != len(records) or len(records) != found.manifest.get("count"):
+        raise IndexUnavailable(f"index at {found.directory} is inconsistent ({len(ids)} ids, {len(records)} records)")
+    return entry, records
 
 
 @dataclass
@@ -246,15 +275,13 @@ def _save_milvus(
     full["model"] = {**manifest.get("model", {}), "dimension": dim}
 
     def write_files(folder: Path) -> None:
-        with open(folder / dense.RECORDS, "w", encoding="utf-8") as fh:
-            for record in rows.records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        jsonl.write(folder / dense.RECORDS, rows.records)
         np.save(folder / milvus.IDS, ids, allow_pickle=False)
         bm25.save(lexical, folder)
         sentences.save(sentence_vectors, folder)
         catalog.save(documents, folder)
 
-    published = versions.publish(root, lambda folder: _write(folder, full, write_files), keep=keep)
+    published = versions.publish(root, lambda folder: _write(folder, full, write_files), keep=keep, verify=verify)
     collection.collect(milvus.kept_entries(root))  # rows and partitions of versions just pruned
     return published
 

@@ -6,9 +6,10 @@ Layout of an index root:
     versions/.tmp-*      a build in progress, or one killed part-way (removed by the next build)
     .lock                held (flock) by the one `ragqa index` allowed to build here at a time
 
-A build writes a new version beside the live one, fsyncs it, renames it into `versions/`, then
-renames a new CURRENT over the old: a reader sees the old version or the new one, never half of
-either, and a build killed at any point leaves CURRENT naming the old, complete version.
+A build writes a new version beside the live one, fsyncs it, reads it back as a server would,
+renames it into `versions/`, then renames a new CURRENT over the old: a reader sees the old
+version or the new one, never half of either, a build killed at any point leaves CURRENT naming
+the old, complete version, and a version the build itself cannot read is never switched to.
 A root written by older ragqa (a flat index directory with its manifest at the top) is read as
 the single version "legacy".
 """
@@ -28,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qa.errors import IndexBusy, IndexUnavailable
+from qa.store import paths
 
 POINTER = "CURRENT"
 VERSIONS = "versions"
@@ -48,7 +50,8 @@ class Version:
 def pointer(root: str | Path) -> str | None:
     """The live version's name as the pointer says (one small read), or None without a pointer."""
     try:
-        return (Path(root) / POINTER).read_text(encoding="utf-8").strip() or None
+        # utf-8-sig and strip(): a pointer rewritten by hand (an editor's BOM, CRLF) still names its version.
+        return (Path(root) / POINTER).read_text(encoding="utf-8-sig").strip() or None
     except FileNotFoundError:
         return None
 
@@ -111,11 +114,20 @@ def busy(root: str | Path) -> str | None:
         return None  # an unwritable root is reported by the build itself
 
 
-def publish(root: str | Path, write: Callable[[Path], None], keep: int = DEFAULT_KEEP) -> Version:
+def publish(
+    root: str | Path,
+    write: Callable[[Path], None],
+    keep: int = DEFAULT_KEEP,
+    verify: Callable[[Path], None] | None = None,
+) -> Version:
     """Write a new version with `write(folder)` beside the live one, then switch the pointer to it.
 
     The caller must hold `build_lock(root)`. Leftovers of killed builds are removed first, and
     versions past the newest `keep` are pruned after the switch.
+
+    Args:
+        verify: reads the written folder back as a server would, raising IndexUnavailable when it
+            cannot; the pointer never moves to a version that fails it.
     """
     root = Path(root)
     folder = root / VERSIONS
@@ -125,6 +137,8 @@ def publish(root: str | Path, write: Callable[[Path], None], keep: int = DEFAULT
     try:
         write(tmp)
         _fsync_tree(tmp)
+        if verify is not None:
+            _verify(tmp, verify)
         name = _new_name()
         os.rename(tmp, folder / name)
         _fsync(folder)
@@ -172,21 +186,33 @@ def _remove_leftovers(folder: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _verify(folder: Path, verify: Callable[[Path], None]) -> None:
+    try:
+        verify(folder)
+    except IndexUnavailable as exc:
+        raise IndexUnavailable(
+            f"the new version could not be read back, so it was not published: {exc.message}"
+            "; the live version is unchanged"
+        ) from exc
+
+
 def _remove_legacy(root: Path) -> None:
-    """Drop the flat index of older ragqa once a version has replaced it: only the files its manifest lists."""
+    """Drop the flat index of older ragqa once a version has replaced it: only the files its manifest lists,
+    and only inside root (the manifest is data anyone could have written)."""
     manifest = root / "manifest.json"
     try:
         listed = json.loads(manifest.read_text(encoding="utf-8")).get("files") or {}
     except (OSError, ValueError, AttributeError):
         return
     for name in listed:
-        path = root / name
-        if name.split("/")[0] not in RESERVED and ".." not in name.split("/") and path.is_file():
-            path.unlink()
-            parent = path.parent
-            while parent != root and not any(parent.iterdir()):
-                parent.rmdir()
-                parent = parent.parent
+        path = paths.inside(root, name)
+        if path is None or name.split("/")[0] in RESERVED or path.is_symlink() or not path.is_file():
+            continue
+        path.unlink()
+        parent = path.parent
+        while parent != root and not parent.is_symlink() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
     manifest.unlink(missing_ok=True)
 
 

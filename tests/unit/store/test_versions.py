@@ -6,6 +6,7 @@ These build small indexes from random unit vectors (no model needed), through th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -124,3 +125,50 @@ def test_an_index_of_older_ragqa_loads_and_is_replaced_by_the_first_build(tmp_pa
     fresh = publish(root, tag="new")
     assert load(root).version == fresh.name
     assert sorted(p.name for p in root.iterdir()) == [versions.LOCK, versions.POINTER, "notes.txt", versions.VERSIONS]
+
+
+def test_a_passage_with_a_line_separator_reads_back(tmp_path: Path) -> None:
+    """U+2028, U+2029, U+0085 and a few control characters end a line for str.splitlines(), not for JSON lines."""
+    root = tmp_path / "index"
+    texts = [
+        "The wind park covers 1300 mu.\u2028Its investment is 50 billion yuan.",
+        "a\u2029b\x85c\x1cd\x1de\x1ef\x0bg\x0ch\r\ni\rj",
+    ]
+    built = dense_index.build(np.eye(2, 8, dtype=np.float32), [{"text": t} for t in texts], {"model": {"id": "toy"}})
+    with versions.build_lock(root):
+        dense_index.save(built, root)
+    assert [r["text"] for r in load(root).records] == texts
+
+
+@pytest.mark.parametrize("how", ["absolute", "through a link", "dot-dot"])
+def test_a_legacy_manifest_cannot_make_a_build_delete_files_outside_the_root(tmp_path: Path, how: str) -> None:
+    root = tmp_path / "index"
+    source = publish(tmp_path / "new", tag="old")
+    shutil.copytree(source.path, root)  # an older ragqa's flat index, which the next build removes
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    victim = elsewhere / "victim.txt"
+    victim.write_text("not the index's")
+    (root / "link").symlink_to(elsewhere)
+    name = {"absolute": str(victim), "through a link": "link/victim.txt", "dot-dot": "../elsewhere/victim.txt"}[how]
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["files"][name] = "0" * 64
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    fresh = publish(root, tag="new")
+    assert victim.read_text() == "not the index's"
+    assert load(root).version == fresh.name  # the older index's own files are still removed
+    assert sorted(p.name for p in root.iterdir()) == [versions.LOCK, versions.POINTER, "link", versions.VERSIONS]
+
+
+def test_a_manifest_cannot_make_the_loader_follow_a_link_out_of_its_folder(tmp_path: Path) -> None:
+    root = tmp_path / "index"
+    live = publish(root)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"secret")
+    (live.path / "bm25" / "more").symlink_to(outside)
+    manifest = json.loads((live.path / "manifest.json").read_text())
+    manifest["files"]["bm25/more/secret"] = hashlib.sha256(b"secret").hexdigest()
+    (live.path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="corrupt"):
+        load(root)
