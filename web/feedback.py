@@ -3,9 +3,12 @@
 Feedback is kept in RAGQA_FEEDBACK_DB (default from the environment, else instance/feedback.sqlite3).
 It becomes training data (`ragqa feedback export`), so a submission must carry the token the
 server gave with the answer (`web.state.served`): feedback can only be about an answer that was
-served, as it was served. Each client may store RAGQA_FEEDBACK_LIMIT records per
-RAGQA_FEEDBACK_WINDOW seconds, and the database stops at RAGQA_FEEDBACK_MAX_MB. Cross-site posts
-are refused before they get here (`web.crosssite`).
+served, as it was served, and each token is one record (sent again, it replaces the verdict).
+Each client may store RAGQA_FEEDBACK_LIMIT records per RAGQA_FEEDBACK_WINDOW seconds, and the
+database stops at RAGQA_FEEDBACK_MAX_MB. A worker stores 2 submissions at once, with 2 more waiting
+up to 1 s (app settings RAGQA_FEEDBACK_SLOTS, _QUEUE_DEPTH, _QUEUE_WAIT; `web.state`), and waits
+1.5 s at most for a locked database: beyond that, 503 with Retry-After. Cross-site posts are
+refused before they get here (`web.crosssite`).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class NotServed(RagqaError):
 
 @bp.post("/api/feedback")
 def submit_json():
-    """Store a thumbs up/down on one answer, with an optional corrected answer."""
+    """Store a thumbs up/down on one answer, with an optional corrected answer; again on it replaces the first."""
     record = _store(json_body("feedback"))
     return jsonify({"id": record.id, "rating": record.feedback.rating, "context_id": record.context_id}), 201
 
@@ -62,8 +65,8 @@ def submit_form():
 
 def _store(body: Any) -> FeedbackRecord:
     feedback = check_feedback(body)
-    current = state.state()
-    if not current.signer().verify(feedback, body.get("token")):
+    served = state.state().signer().verify(feedback, body.get("token"))
+    if served is None:
         raise NotServed(
             "this feedback does not match an answer this server gave (question, answer and passages, "
             "with its feedback_token); ask the question again and rate that answer"
@@ -71,7 +74,7 @@ def _store(body: Any) -> FeedbackRecord:
     context = choose_context(feedback, _passage_lookup())
     config = current_app.config
     limit = Limit(int(config["RAGQA_FEEDBACK_LIMIT"]), float(config["RAGQA_FEEDBACK_WINDOW"]))
-    return current.feedback.add(feedback, context, client=state.client_id(), limit=limit)
+    return state.store_feedback(feedback, context, served, limit)
 
 
 def _passage_lookup() -> Callable[[str], Passage | None]:

@@ -3,7 +3,9 @@ then `get_pipeline()` and `ask()` inside a request.
 
 A served app follows its index root (`web.live.LivePipeline`); an app built around a pipeline (tests,
 embedding ragqa in another app) keeps that one (`Fixed`). Either way, a question is answered by the
-pipeline of one version, inside this worker's admission slot (`web.admission`).
+pipeline of one version, inside this worker's admission slot (`web.admission`). Feedback is stored
+through admission slots of its own (`store_feedback`), so a locked feedback database holds a few
+of a worker's threads at most, never the ones health checks and questions need.
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ from typing import Any, Protocol
 from flask import Flask, current_app, request
 
 from qa.errors import RagqaError
-from qa.feedback.store import FeedbackStore
+from qa.feedback.store import FeedbackBusy, FeedbackStore, Limit
+from qa.feedback.submission import Feedback, FeedbackRecord
 from qa.feedback.token import FeedbackSigner
 from qa.ingest.passages import Passage
 from qa.pipeline import DEFAULT_TOP_K, Pipeline, Result, check_question, check_top_k
 from qa.store.backend import BackendSettings
-from web.admission import Admission
+from web.admission import Admission, Overloaded
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "ragqa"
+# Per worker: feedback being stored, feedback waiting for a slot, and how long it may wait (s).
+FEEDBACK_SLOTS = 2
+FEEDBACK_QUEUE_DEPTH = 2
+FEEDBACK_QUEUE_WAIT = 1.0
 
 
 class PipelineSource(Protocol):
@@ -57,12 +64,13 @@ class State:
     source: PipelineSource
     admission: Admission
     feedback: FeedbackStore
+    feedback_admission: Admission
     # Passages by id for the pipeline they came from (feedback looks them up; built once per version).
     _by_id: tuple[Pipeline | None, dict[str, Passage]] = field(default=(None, {}))
     _signer: FeedbackSigner | None = None
 
     def signer(self) -> FeedbackSigner:
-        """The signer of served answers, its secret read from (or first made in) the feedback database."""
+        """The signer of served answers, its key read once from (or first made in) the file beside the database."""
         if self._signer is None:
             self._signer = FeedbackSigner(self.feedback.secret())
         return self._signer
@@ -84,11 +92,20 @@ def init_app(app: Flask, pipeline: Pipeline | None = None) -> None:
     )
     source: PipelineSource = Fixed(pipeline) if pipeline is not None else _live(app)
     store = FeedbackStore(config["RAGQA_FEEDBACK_DB"], int(config["RAGQA_FEEDBACK_MAX_BYTES"]))
-    app.extensions[EXTENSION] = made = State(source, admission, store)
-    try:  # made on first start; a database that cannot be opened yet is retried at the first answer
+    feedback_admission = Admission(
+        int(config.get("RAGQA_FEEDBACK_SLOTS", FEEDBACK_SLOTS)),
+        float(config.get("RAGQA_FEEDBACK_QUEUE_WAIT", FEEDBACK_QUEUE_WAIT)),
+        int(config.get("RAGQA_FEEDBACK_QUEUE_DEPTH", FEEDBACK_QUEUE_DEPTH)),
+    )
+    app.extensions[EXTENSION] = made = State(source, admission, store, feedback_admission)
+    try:  # made on first start; a key that cannot be made yet is retried at the first answer
         made.signer()
     except RagqaError as exc:
-        log.error("feedback secret not available: %s", exc.message)
+        log.error("feedback signing key not available: %s", exc.message)
+    try:  # an older or world-readable file is migrated and tightened at start, not at the first feedback
+        store.prepare()
+    except RagqaError as exc:
+        log.error("feedback database not available: %s", exc.message)
 
 
 def state() -> State:
@@ -120,10 +137,24 @@ def ask(question: Any, top_k: Any = DEFAULT_TOP_K) -> Result:
         return pipeline.ask(question, top_k)
 
 
+def store_feedback(feedback: Feedback, context: Passage, served: str, limit: Limit) -> FeedbackRecord:
+    """Store a verdict in one of this worker's feedback slots, or raise FeedbackBusy (a 503 with Retry-After)."""
+    current = state()
+    client = client_id()
+    try:
+        with current.feedback_admission.slot():
+            return current.feedback.add(feedback, context, served, client=client, limit=limit)
+    except Overloaded as exc:
+        raise FeedbackBusy(
+            f"feedback is busy on this worker ({current.feedback_admission.slots} being stored, "
+            f"{current.feedback_admission.depth} waiting); retry shortly"
+        ) from exc
+
+
 def served(result: Result) -> dict[str, Any]:
     """The answer as sent (`POST /api/ask`'s JSON), with the token feedback on it must carry back.
 
-    Without the feedback database (and so its secret) the answer is still given, with a null token."""
+    Without the signing key (its folder cannot be written) the answer is still given, with a null token."""
     data = result.to_dict()
     try:
         data["feedback_token"] = state().signer().sign_result(data)

@@ -1,9 +1,11 @@
 """A signature over an answer as served, so feedback can vouch only for answers this server gave.
 
 A thumbs up makes the shown answer gold in `ragqa feedback export`; without this, anyone could post
-a thumbs up for any text. The server signs (question, answer, its passage, the passages shown) with
-a secret kept in the feedback database; a submission must carry that signature back. HMAC-SHA256
-(stdlib `hmac`), compared in constant time.
+a thumbs up for any text. The server signs (a fresh nonce, question, answer, its passage, the
+passages shown) with a key kept beside the feedback database (`qa.feedback.private`); a submission
+must carry the token back. The token is `<nonce>.<signature>`: the nonce names this one serving of
+the answer, so the store keeps one record per token however often it is sent. HMAC-SHA256 (stdlib
+`hmac`), compared in constant time.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Sequence
 
 from qa.feedback.submission import Feedback
+
+NONCE_BYTES = 12
+_NONCE_CHARS = 16  # NONCE_BYTES in unpadded urlsafe base64
 
 
 class FeedbackSigner:
@@ -24,12 +30,18 @@ class FeedbackSigner:
         self._secret = secret
 
     def sign(self, question: str, answer: str | None, passage_id: str | None, passages: Sequence[str]) -> str:
+        """A token for one serving of this answer: signing it again gives another token."""
+        nonce = _b64(secrets.token_bytes(NONCE_BYTES))
+        return f"{nonce}.{self._mac(nonce, question, answer, passage_id, passages)}"
+
+    def _mac(
+        self, nonce: str, question: str, answer: str | None, passage_id: str | None, passages: Sequence[str]
+    ) -> str:
         # Stripped as check_feedback strips what comes back; JSON of a list keeps field boundaries unambiguous.
         answer = (answer.strip() or None) if answer else None
-        fields = [question.strip(), answer, passage_id, list(passages)]
+        fields = [nonce, question.strip(), answer, passage_id, list(passages)]
         payload = json.dumps(fields, ensure_ascii=True).encode("ascii")
-        digest = hmac.new(self._secret, payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+        return _b64(hmac.new(self._secret, payload, hashlib.sha256).digest())
 
     def sign_result(self, result: dict) -> str:
         """The token for one `POST /api/ask` answer (its JSON shape)."""
@@ -59,8 +71,19 @@ class FeedbackSigner:
             return None
         return int(number) if hmac.compare_digest(self.sign_record(int(number)), reference) else None
 
-    def verify(self, feedback: Feedback, token: object) -> bool:
+    def verify(self, feedback: Feedback, token: object) -> str | None:
+        """The token's nonce when it was signed for exactly this answer as served, else None.
+
+        The rating and correction are the client's to choose, so they are not signed: one record per
+        nonce (`FeedbackStore.add`) keeps a token from counting twice."""
         if not isinstance(token, str) or not token.isascii():
-            return False
-        expected = self.sign(feedback.question, feedback.answer, feedback.passage_id, feedback.passages)
-        return hmac.compare_digest(expected, token)
+            return None
+        nonce, dot, mac = token.partition(".")
+        if not dot or len(nonce) != _NONCE_CHARS:
+            return None
+        expected = self._mac(nonce, feedback.question, feedback.answer, feedback.passage_id, feedback.passages)
+        return nonce if hmac.compare_digest(expected, mac) else None
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")

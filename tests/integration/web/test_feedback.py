@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -11,7 +14,9 @@ import pytest
 from qa.cli import main
 from qa.errors import BadRequest
 from qa.evaluation.datasets import load_dataset
+from qa.feedback.store import FeedbackStore
 from qa.feedback.submission import check_feedback
+from web import create_app
 
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
 UNANSWERABLE = "量子计算机的工作原理是什么？"
@@ -137,6 +142,13 @@ def test_export_is_squad_that_eval_reads(client, app, runner, index_dir: Path, t
     out = tmp_path / "feedback.json"
     result = runner.invoke(main, ["feedback", "export", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "exported 2" in result.output and "skipped 1" in result.output and "1 corrections" in result.output
+    assert {e.question for e in load_dataset(tmp_path / "feedback.unreviewed.json").examples} == {
+        "襄阳高新区此次集中开工的重大项目总投资多少？"
+    }
+    # The operator who trusts every client's corrections takes them as gold.
+    result = runner.invoke(main, ["feedback", "export", "--db", db, "--out", str(out), "--trust-corrections"])
+    assert result.exit_code == 0, result.output
     assert "exported 3" in result.output and "skipped 1" in result.output
     squad = json.loads(out.read_text(encoding="utf-8"))
     for article in squad["data"]:
@@ -176,8 +188,6 @@ def test_export_errors_are_one_line(runner, tmp_path: Path) -> None:
 
 def test_store_keeps_records_across_instances(client, app) -> None:
     """Durable: a second store over the same file (another worker, a restart) reads what the first wrote."""
-    from qa.feedback.store import FeedbackStore
-
     client.post("/api/feedback", json=_submission(client, ANSWERED, "up"))
     records = FeedbackStore(app.config["RAGQA_FEEDBACK_DB"]).records()
     assert [(r.feedback.question, r.feedback.rating, r.feedback.answer) for r in records] == [
@@ -198,10 +208,107 @@ def test_passage_in_its_document(client) -> None:
 
 def test_form_thumbs_up_ignores_the_correction_box(client, app) -> None:
     """Every no-JS form carries the correction box; a thumbs up must not fail because something was typed in it."""
-    from qa.feedback.store import FeedbackStore
-
     body = _submission(client, ANSWERED, "up")
     form = {**{k: v for k, v in body.items() if v is not None}, "correction": "typed, then thought better of it"}
     assert client.post("/feedback", data=form).status_code == 303
     (record,) = FeedbackStore(app.config["RAGQA_FEEDBACK_DB"]).records()
     assert (record.feedback.rating, record.feedback.correction) == ("up", None)
+
+
+def test_a_feedback_token_stores_one_record(client, app) -> None:
+    """Sent again, a served answer's token replaces its verdict: one answer served is one record."""
+    body = _submission(client, ANSWERED, "up")
+    ids = {client.post("/api/feedback", json=body).get_json()["id"] for _ in range(3)}
+    changed = client.post("/api/feedback", json={**body, "rating": "down", "correction": "五万亩"})
+    assert changed.status_code == 201 and ids == {changed.get_json()["id"]}
+    (record,) = FeedbackStore(app.config["RAGQA_FEEDBACK_DB"]).records()
+    assert (record.feedback.rating, record.feedback.correction) == ("down", "五万亩")
+    again = _submission(client, ANSWERED, "up")  # the same answer served again is another record
+    assert client.post("/api/feedback", json=again).get_json()["id"] != record.id
+
+
+def test_an_unreviewed_correction_is_not_exported_as_gold(client, app, runner, tmp_path: Path) -> None:
+    db = app.config["RAGQA_FEEDBACK_DB"]
+    made_up = {**_submission(client, ANSWERED, "up"), "rating": "down", "correction": "五万亩"}
+    assert client.post("/api/feedback", json=made_up).status_code == 201
+    approved = _submission(client, UNANSWERABLE, "up")
+    assert client.post("/api/feedback", json=approved).status_code == 201
+    out = tmp_path / "gold.json"
+    result = runner.invoke(main, ["feedback", "export", "--db", db, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+    def questions(path: Path) -> dict[str, dict]:
+        squad = json.loads(path.read_text(encoding="utf-8"))
+        return {qa["question"]: qa for a in squad["data"] for p in a["paragraphs"] for qa in p["qas"]}
+
+    assert set(questions(out)) == {UNANSWERABLE}  # only what the server itself served, approved
+    held = questions(tmp_path / "gold.unreviewed.json")[ANSWERED]
+    assert held["answers"][0]["text"] == "五万亩" and held["unreviewed"] is True
+    assert "unreviewed" in result.output and "gold.unreviewed.json" in result.output
+    trusted = runner.invoke(main, ["feedback", "export", "--db", db, "--out", str(out), "--trust-corrections"])
+    assert trusted.exit_code == 0 and set(questions(out)) == {UNANSWERABLE, ANSWERED}
+
+
+# Request threads of one gthread worker in this test: the feedback slots and queue (2 + 2) and two to spare.
+THREADS = 6
+
+
+def test_a_locked_feedback_database_answers_503_quickly_and_health_stays_fast(client, app) -> None:
+    """Another process holds the database locked; the worker's threads are a fixed pool, as gunicorn's are."""
+    body = _submission(client, ANSWERED, "up")
+    assert client.post("/api/feedback", json=body).status_code == 201
+
+    def post() -> tuple[int, str | None, str, float]:
+        started = time.monotonic()
+        response = app.test_client().post("/api/feedback", json=body)
+        code = (response.get_json() or {}).get("error", {}).get("code", "")
+        return response.status_code, response.headers.get("Retry-After"), code, time.monotonic() - started
+
+    def probe(path: str) -> tuple[int, float]:
+        started = time.monotonic()
+        return app.test_client().get(path).status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        holder = sqlite3.connect(app.config["RAGQA_FEEDBACK_DB"], isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            posts = [pool.submit(post) for _ in range(10)]
+            submitted = time.monotonic()
+            health = pool.submit(probe, "/healthz").result()
+            health_waited = time.monotonic() - submitted  # queued behind the posts, then answered
+            ready = pool.submit(probe, "/readyz").result()
+            answered = [p.result() for p in posts]
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert health[0] == 200 and health_waited < 1.0, health_waited
+    assert ready[0] == 200 and ready[1] < 1.0
+    assert {(status, retry, code) for status, retry, code, _ in answered} == {(503, "1", "feedback_unavailable")}
+    assert max(seconds for *_, seconds in answered) < 5
+    assert client.post("/api/feedback", json=body).status_code == 201  # unlocked, it stores again
+
+
+def test_an_app_started_on_a_locked_database_signs_answers(pipeline, tmp_path: Path) -> None:
+    """The signing key is not in the database, so neither starting nor answering waits on its lock."""
+    db = tmp_path / "feedback.sqlite3"
+    sqlite3.connect(db).close()  # an existing file, locked by another process
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        app = create_app({"TESTING": True, "RAGQA_FEEDBACK_DB": str(db)}, pipeline=pipeline)
+        assert time.monotonic() - started < 5
+        data = app.test_client().post("/api/ask", json={"question": ANSWERED}).get_json()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert data["feedback_token"] is not None
+    body = {
+        "question": data["question"],
+        "rating": "up",
+        "answer": data["answer"]["text"],
+        "passage_id": data["answer"]["passage_id"],
+        "passages": [p["id"] for p in data["passages"]],
+        "token": data["feedback_token"],
+    }
+    assert app.test_client().post("/api/feedback", json=body).status_code == 201
