@@ -129,14 +129,14 @@ def damage_trials(root: Path, base: str) -> list[dict]:
         tmp.rename(root / versions.VERSIONS / version)
         versions._switch(root, version)
         served = answered_version(base, 1.5)
-        ready = get_json(base + "/readyz")[1]
+        ready = get_json(base + "/api/status")[1]  # /readyz says only ready or not
         results.append(
             {
                 "file": name,
                 "damage": how,
                 "served": served,
                 "served_good": served == good,
-                "readyz_refused": (ready.get("refused") or {}).get("version") == version,
+                "status_refused": (ready.get("refused") or {}).get("version") == version,
             }
         )
         print(json.dumps(results[-1]), flush=True)
@@ -174,7 +174,7 @@ def main() -> None:
         "served_always_verified": all(k["served_verifies"] for k in kills),
         "damage_trials": len(damage),
         "corrupt_never_served": all(d["served_good"] for d in damage),
-        "readyz_named_the_refused_version": sum(d["readyz_refused"] for d in damage),
+        "status_named_the_refused_version": sum(d["status_refused"] for d in damage),
     }
     print(json.dumps(summary, indent=2))
 

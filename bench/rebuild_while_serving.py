@@ -66,7 +66,7 @@ def main() -> None:
                 )
             )
         after = versions.pointer(args.index)
-        ready = get_json(base + "/readyz")[1]
+        ready = get_json(base + "/api/status")[1]  # /readyz says only ready or not
     outcomes = [o for r in reports for o in r.outcomes]
     old_after = [t for t, v in answers if v != after and t > switched["at"]]
     summary = {

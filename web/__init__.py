@@ -85,12 +85,13 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from web import access, api, chat, context, crosssite, errors, feedback, state
+    from web import access, api, body, chat, context, crosssite, errors, feedback, state
 
     state.init_app(app, pipeline)
     errors.init_app(app)
     access.init_app(app)
     crosssite.init_app(app)
+    body.init_app(app)  # after the checks above: a refused client's body is never read
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(context.bp)

@@ -1,4 +1,4 @@
-"""JSON API: `POST /api/ask`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`."""
+"""JSON API: `POST /api/ask`, `GET /api/status`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 from qa.errors import BadRequest, RagqaError
 from qa.pipeline import DEFAULT_TOP_K
 from web import state
+from web.errors import public_message
 
 bp = Blueprint("api", __name__)
 
@@ -48,13 +49,20 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Readiness: the model and index are loaded; says which version serves and why a newer one was refused."""
+    """Readiness: 200 once the model and index are loaded, 503 before; nothing more (it is open to anyone)."""
+    if state.ready():
+        return jsonify({"status": "ready"})
+    return jsonify({"status": "unavailable"}), 503
+
+
+@bp.get("/api/status")
+def status():
+    """What serves (model, passages, index version and folder) and what newer version was refused; keyed."""
     try:
         pipeline = state.get_pipeline()
-    except RagqaError as exc:
-        return jsonify({"status": "unavailable", "reason": exc.message}), 503
-    refused = state.state().source.status().get("refused")
-    return jsonify({"status": "ready", **pipeline.info(), **({"refused": refused} if refused else {})})
+    except RagqaError as exc:  # why in general; the log has the file and the error
+        return jsonify({"status": "unavailable", "reason": public_message(exc)}), 503
+    return jsonify({"status": "ready", **pipeline.info(), **state.state().source.status()})
 
 
 @bp.get("/openapi.json")

@@ -13,6 +13,7 @@ from flask import Blueprint, render_template, request
 
 from qa.errors import RagqaError
 from web import state
+from web.access import page_token
 from web.errors import public_message
 from web.i18n import TEXT, best_language
 from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon
@@ -56,6 +57,9 @@ def index():
             if exc.retry_after is not None:
                 headers["Retry-After"] = str(exc.retry_after)
     ready = state.ready()
+    token = page_token()
+    if token is not None:  # a copy kept by a cache would carry the token past its expiry
+        headers["Cache-Control"] = "no-store"
     page = render_template(
         "chat.html",
         lang=lang,
@@ -70,5 +74,6 @@ def index():
         bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}",
         icon=icon,
         feedback_saved=request.args.get("feedback") == "saved",
+        page_token=token,
     )
     return page, status, headers

@@ -29,7 +29,10 @@ def _retry(description: str) -> dict[str, Any]:
 # came from another site's page.
 _GUARDED = {
     "401": {
-        **_error("An API key is required (the server sets RAGQA_API_KEYS): send Authorization: Bearer <key>"),
+        **_error(
+            "An API key is required (the server sets RAGQA_API_KEYS): send Authorization: Bearer <key> "
+            "(the open page's script sends its X-Ragqa-Page token instead, on /api/ask and /api/feedback)"
+        ),
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
     },
     "403": _error("Refused: sent from another site's page (Sec-Fetch-Site or Origin)"),
@@ -112,8 +115,9 @@ SCHEMAS: dict[str, Any] = {
             "index_version": {"type": ["string", "null"], "description": "The index version that answered."},
             "feedback_token": {
                 "type": ["string", "null"],
-                "description": "The server's signature of this answer as served; feedback on it sends it back as "
-                "`token`. Null only when the feedback database is unavailable.",
+                "description": "The server's signature of this serving of the answer (`<nonce>.<signature>`); "
+                "feedback on it sends it back as `token`, once per verdict: sent again, it replaces the earlier one. "
+                "Null only when the server cannot make its signing key.",
             },
         },
     },
@@ -165,6 +169,19 @@ SCHEMAS: dict[str, Any] = {
     "Health": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
     "Ready": {
         "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "ready"}},
+        "description": "Open to anyone, so it says no more than this; the details are at /api/status.",
+    },
+    "Unavailable": {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"const": "unavailable"}},
+    },
+    "Status": {
+        "type": "object",
         "required": ["status", "model", "passages", "index_version"],
         "properties": {
             "status": {"const": "ready"},
@@ -185,7 +202,10 @@ SCHEMAS: dict[str, Any] = {
     "NotReady": {
         "type": "object",
         "required": ["status", "reason"],
-        "properties": {"status": {"const": "unavailable"}, "reason": {"type": "string"}},
+        "properties": {
+            "status": {"const": "unavailable"},
+            "reason": {"type": "string", "description": "Why in general; the server log names the file and error."},
+        },
     },
 }
 
@@ -216,7 +236,11 @@ PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeedbackRequest"}}},
             },
             "responses": {
-                "201": _json("Stored; `ragqa feedback export` turns the records into a SQuAD file", "FeedbackStored"),
+                "201": _json(
+                    "Stored; `ragqa feedback export` turns the records into a SQuAD file. One record per "
+                    "`token`: sent again, the verdict replaces the earlier one under the same `id`",
+                    "FeedbackStored",
+                ),
                 "400": _error("Invalid JSON or body, a field out of range, or a passage id not in the index"),
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
@@ -226,18 +250,32 @@ PATHS: dict[str, Any] = {
                     "wrong token), or it was sent from another site's page (`cross_site_request`)"
                 ),
                 "429": _retry("This client sent more feedback than RAGQA_FEEDBACK_LIMIT per RAGQA_FEEDBACK_WINDOW"),
-                "503": _error("The index is not loaded, or the feedback database cannot be written"),
+                "503": _retry(
+                    "The index is not loaded, or the feedback database cannot be written; when it is only busy "
+                    "(locked by another process, or this worker's feedback slots taken), Retry-After says when "
+                    "to try again"
+                ),
                 "507": _error("The feedback database reached its size cap (RAGQA_FEEDBACK_MAX_MB); nothing is stored"),
+            },
+        }
+    },
+    "/api/status": {
+        "get": {
+            "summary": "What serves: model, passages, index version and folder, and a newer version refused",
+            "responses": {
+                "200": _json("Ready to answer, from the named index version", "Status"),
+                "401": _GUARDED["401"],
+                "503": _json("Not ready, and why in general", "NotReady"),
             },
         }
     },
     "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _json("The process answers", "Health")}}},
     "/readyz": {
         "get": {
-            "summary": "Readiness",
+            "summary": "Readiness, for probes: open, and says only ready or not",
             "responses": {
-                "200": _json("Ready to answer, from the named index version", "Ready"),
-                "503": _json("Not ready, and why", "NotReady"),
+                "200": _json("Ready to answer", "Ready"),
+                "503": _json("Not ready; /api/status and the server log say why", "Unavailable"),
             },
         }
     },

@@ -39,11 +39,15 @@ class RagqaServer(BaseApplication):
 
 
 def check_queueing(threads: int, queue_depth: int) -> None:
-    """Refuse thread and queue settings that would leave health checks waiting behind questions."""
-    if threads < queue_depth + 2:
+    """Refuse thread and queue settings that would leave health checks waiting behind questions and feedback."""
+    from web.state import FEEDBACK_QUEUE_DEPTH, FEEDBACK_SLOTS
+
+    # 1 question answered, the questions queued, the feedback stored and queued, and one thread to spare.
+    needed = 1 + queue_depth + FEEDBACK_SLOTS + FEEDBACK_QUEUE_DEPTH + 1
+    if threads < needed:
         raise RagqaError(
-            f"--threads {threads} leaves no thread for health checks beside 1 question and "
-            f"{queue_depth} queued; use at least {queue_depth + 2}"
+            f"--threads {threads} leaves no thread for health checks beside 1 question, {queue_depth} queued "
+            f"and {FEEDBACK_SLOTS + FEEDBACK_QUEUE_DEPTH} feedback posts; use at least {needed}"
         )
 
 
@@ -89,6 +93,10 @@ def serve(
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "info",
+        # gunicorn 25.1+ opens a control socket by default at one path per user
+        # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl): every server on the host would
+        # take it from the one before, and remove it for all when it stops. ragqa has no use for it.
+        "control_socket_disable": True,
     }
     # Each worker's share of the cores by default; more lets one question use idle cores (a lone
     # client gets its answer sooner) at the cost of workers contending when all are busy.

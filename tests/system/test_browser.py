@@ -11,11 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import ROOT
+from web.server_process import running_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -93,9 +95,10 @@ def _ask(page, question: str, turns: int = 1) -> None:
 
 
 def _export(db: Path, out: Path) -> dict:
-    done = subprocess.run(
-        [RAGQA, "feedback", "export", "--db", str(db), "--out", str(out)], capture_output=True, text=True, timeout=120
-    )
+    # The corrections here were typed by these tests, so they are trusted as gold (by default they
+    # are exported apart, unreviewed).
+    command = [RAGQA, "feedback", "export", "--db", str(db), "--out", str(out), "--trust-corrections"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -305,3 +308,30 @@ def test_layout_fits_and_text_has_aa_contrast(browser, server: str, width: int, 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"chat-{name}.png"))
     context.close()
+
+
+@pytest.fixture(scope="module")
+def keyed_open_page(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of private documents with its page open to all: API keys set and RAGQA_OPEN_PAGE=1."""
+    tmp = tmp_path_factory.mktemp("keyed-open-page")
+    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_API_KEYS": "k1", "RAGQA_OPEN_PAGE": "1"}
+    with running_server(index_dir, tmp / "server.log", "--workers", "1", launcher=[RAGQA], env=env) as base:
+        yield base
+
+
+def test_the_open_page_asks_and_rates_through_the_keyed_api(page, keyed_open_page: str) -> None:
+    """The page's script calls the API with the page's token; a client that only says same-origin gets 401."""
+    page.goto(keyed_open_page + "/?lang=en")
+    _ask(page, ANSWERED)
+    assert page.inner_text(".answer-text") == "1000亩"
+    turn = page.locator(".turn").last
+    turn.locator("button.fb-up").click()
+    turn.locator(".fb-status:not(:empty)").wait_for()
+    assert "saved" in turn.locator(".fb-status").inner_text() and "error" not in (
+        turn.locator(".fb-status").get_attribute("class") or ""
+    )
+    outside = page.request.post(
+        keyed_open_page + "/api/ask", data={"question": ANSWERED}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert outside.status == 401
+    assert page.console_errors == []

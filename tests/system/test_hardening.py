@@ -1,6 +1,7 @@
 """A real `ragqa serve` under hostile clients (issue 21), alone and behind Debian's nginx with the
 shipped `deploy/nginx.conf`: slow-header clients (slowloris), the page's own admission, long
-questions after form feedback, and doubled slashes with a forged Host.
+questions after form feedback, doubled slashes with a forged Host, chunked bodies over the limit,
+and what two servers on one host share (issue 29).
 
 Locally the nginx tests skip when nginx is missing; under CI (CI=true) they fail instead, so they
 can never silently stop running there (.ci/run installs it).
@@ -33,12 +34,25 @@ THREADS = 8  # per worker, as the server below is started
 
 
 @pytest.fixture(scope="module")
-def served(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the servers of this module share, as servers on one host do: the runtime folder (and their logs)."""
+    shared = tmp_path_factory.mktemp("host")
+    (shared / "run").mkdir(mode=0o700)
+    return shared
+
+
+def _on_host(host: Path) -> dict[str, str]:
+    # gunicorn 25.1+ puts its control socket in $XDG_RUNTIME_DIR (else ~/.gunicorn) unless told not to.
+    return {"XDG_RUNTIME_DIR": str(host / "run")}
+
+
+@pytest.fixture(scope="module")
+def served(index_dir: Path, host: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One worker, no question queue: a second question at once is a 429."""
     tmp = tmp_path_factory.mktemp("hardening")
-    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_PROXIES": "1"}
+    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_PROXIES": "1", **_on_host(host)}
     args = ("--workers", "1", "--threads", str(THREADS), "--queue-depth", "0", "--queue-wait", "0", "--timeout", "30")
-    with running_server(index_dir, tmp / "server.log", *args, env=env) as base:
+    with running_server(index_dir, host / "served.log", *args, env=env) as base:
         yield base
 
 
@@ -158,11 +172,15 @@ def test_slow_header_clients_hold_every_thread_of_a_bare_server(served: str) -> 
 
 
 @pytest.fixture(scope="module")
-def keyed(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def keyed(index_dir: Path, host: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of private documents: API keys from the environment, the page left closed."""
     tmp = tmp_path_factory.mktemp("keyed")
-    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_API_KEYS": "s3cret-one,s3cret-two"}
-    with running_server(index_dir, tmp / "server.log", "--workers", "1", env=env) as base:
+    env = {
+        "RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
+        "RAGQA_API_KEYS": "s3cret-one,s3cret-two",
+        **_on_host(host),
+    }
+    with running_server(index_dir, host / "keyed.log", "--workers", "1", env=env) as base:
         yield base
 
 
@@ -176,8 +194,44 @@ def test_with_api_keys_every_api_call_without_a_valid_key_is_401_json(keyed: str
             assert headers["WWW-Authenticate"].startswith("Bearer")
     status, _, raw = _request(keyed, "POST", "/api/ask", ask, {**json_type, "Authorization": "Bearer s3cret-two"})
     assert status == 200 and json.loads(raw)["answer"]["text"] == "1000亩"
-    assert _request(keyed, "GET", "/healthz")[0] == 200 and _request(keyed, "GET", "/readyz")[0] == 200
+    assert _request(keyed, "GET", "/healthz")[0] == 200
+    status, _, raw = _request(keyed, "GET", "/readyz")
+    assert status == 200 and json.loads(raw) == {"status": "ready"}  # open, so it names nothing
+    assert _request(keyed, "GET", "/api/status")[0] == 401
+    status, _, raw = _request(keyed, "GET", "/api/status", headers={"Authorization": "Bearer s3cret-one"})
+    assert status == 200 and json.loads(raw)["passages"] > 0
     assert _request(keyed, "GET", "/?q=x")[0] == 403  # no login-free page unless RAGQA_OPEN_PAGE=1
+    same_origin = {**json_type, "Sec-Fetch-Site": "same-origin"}  # any client can send it
+    assert _request(keyed, "POST", "/api/ask", ask, same_origin)[0] == 401
+
+
+def _chunked(base: str, path: str, body: bytes) -> tuple[int, dict]:
+    """POST body with Transfer-Encoding: chunked (no Content-Length), in 4 KB chunks."""
+    host, port = _hostport(base)
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        chunks = (body[i : i + 4096] for i in range(0, len(body), 4096))
+        conn.request("POST", path, body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/feedback"])
+def test_a_chunked_body_over_the_limit_is_413(served: str, path: str) -> None:
+    status, data = _chunked(served, path, json.dumps({"question": "福" * 9000}).encode())
+    assert status == 413 and data["error"]["code"] == "body_too_large", data
+    status, data = _chunked(served, path, json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？"}).encode())
+    assert data.get("error", {}).get("code") != "invalid_json" and status in (200, 400), data  # read whole
+
+
+def test_each_server_has_no_shared_control_socket(served: str, keyed: str, host: Path) -> None:
+    """Two servers on one host: gunicorn's default control socket would be one path for both."""
+    assert _request(served, "GET", "/healthz")[0] == 200 and _request(keyed, "GET", "/healthz")[0] == 200
+    assert list((host / "run").iterdir()) == []  # no gunicorn.ctl
+    for log in ("served.log", "keyed.log"):
+        assert "Control socket" not in (host / log).read_text(errors="replace"), log
 
 
 @pytest.fixture(scope="module")

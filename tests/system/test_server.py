@@ -26,7 +26,8 @@ def test_real_server_errors_are_json(server: str) -> None:
     assert status == 413 and data["error"]["code"] == "body_too_large"
     status, data = _request(server + "/api/ask", b"question=hi", "application/x-www-form-urlencoded")
     assert status == 415
-    status, data = _request(server + "/readyz")
+    assert _request(server + "/readyz") == (200, {"status": "ready"})
+    status, data = _request(server + "/api/status")
     assert status == 200 and data["model"] == DEFAULT_MODEL
 
 

@@ -122,5 +122,5 @@ def test_a_new_version_reaches_every_worker_without_a_failed_request(base: str, 
     after = [v for t, v, _ in seen if timeline["new"] + 5 < t < timeline["bad"]]  # every worker switched within 5 s
     assert after and set(after) == {new}, report.summary()
     assert bad not in {v for _, v, _ in seen}  # the corrupt version never answered
-    status, ready = get_json(base + "/readyz")
+    status, ready = get_json(base + "/api/status")
     assert status == 200 and ready["index_version"] == new

@@ -9,6 +9,13 @@
   const t = JSON.parse(app.dataset.i18n);
   const lang = app.dataset.lang;
   const [HIGH, MEDIUM] = app.dataset.bands.split(",").map(Number);
+  // With API keys set and the page open, the server's page token lets this script call the API
+  // without a key (web/access.py); without keys there is none, and none is needed.
+  const API_HEADERS = {
+    "Content-Type": "application/json",
+    Accept: "application/json",
+    ...(app.dataset.pageToken ? { "X-Ragqa-Page": app.dataset.pageToken } : {}),
+  };
   const form = document.getElementById("ask-form");
   const box = document.getElementById("question");
   const button = document.getElementById("ask-button");
@@ -245,7 +252,7 @@
     try {
       const response = await fetch("/api/ask", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: API_HEADERS,
         body: JSON.stringify({ question }),
       });
       const data = await response.json().catch(() => null);
@@ -284,7 +291,7 @@
     out.classList.remove("error");
     try {
       const response = await fetch("/api/feedback", {
-        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body),
+        method: "POST", headers: API_HEADERS, body: JSON.stringify(body),
       });
       const reply = await response.json().catch(() => null);
       if (!response.ok) throw new Error(readable(reply, response.status));

@@ -1,12 +1,18 @@
-"""The JSON contract of POST /api/ask, /healthz and /readyz, through Flask's test client."""
+"""The JSON contract of POST /api/ask, /api/status, /healthz and /readyz, through Flask's test client."""
 
 from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+from pathlib import Path
 
 import pytest
 
 from embeddings.encoder import DEFAULT_MODEL
 from qa.store.versions import resolve
-from web import create_app
+from web import MAX_BODY_BYTES, create_app
 
 QUESTIONS = [
     "福建三峡海上风电国际产业园占地多少亩？",
@@ -95,12 +101,14 @@ def test_unknown_api_path_is_404_json(client) -> None:
 def test_health_and_readiness(client, pipeline) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200
-    data = ready.get_json()
+    assert ready.status_code == 200 and ready.get_json() == {"status": "ready"}
+    status = client.get("/api/status")
+    assert status.status_code == 200
+    data = status.get_json()
     assert data["status"] == "ready" and data["model"] == DEFAULT_MODEL and data["passages"] == len(pipeline.passages)
 
 
-def test_not_ready_without_an_index(tmp_path) -> None:
+def test_not_ready_without_an_index(tmp_path, caplog) -> None:
     app = create_app(
         {
             "TESTING": True,
@@ -110,8 +118,11 @@ def test_not_ready_without_an_index(tmp_path) -> None:
     )
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
-    ready = client.get("/readyz")
-    assert ready.status_code == 503 and "ragqa index" in ready.get_json()["reason"]
+    assert client.get("/readyz").status_code == 503
+    with caplog.at_level(logging.ERROR):
+        status = client.get("/api/status")
+    assert status.status_code == 503 and "server log" in status.get_json()["reason"]
+    assert "ragqa index" in caplog.text  # what to do, for the operator
     ask = client.post("/api/ask", json={"question": "hi"})
     assert ask.status_code == 503 and ask.get_json()["error"]["code"] == "index_unavailable"
 
@@ -150,8 +161,9 @@ def test_a_malformed_manifest_leaves_the_app_up_and_not_ready(index_dir, tmp_pat
     client = create_app(
         {"TESTING": True, "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"), "RAGQA_INDEX": str(copy)}
     ).test_client()
-    ready = client.get("/readyz")
-    assert ready.status_code == 503 and "malformed" in ready.get_json()["reason"]
+    assert client.get("/readyz").status_code == 503
+    status = client.get("/api/status")
+    assert status.status_code == 503 and status.get_json()["status"] == "unavailable"
 
 
 def test_every_answer_names_the_index_version(client, pipeline) -> None:
@@ -159,7 +171,7 @@ def test_every_answer_names_the_index_version(client, pipeline) -> None:
 
     data = client.post("/api/ask", json={"question": "新能源汽车", "top_k": 1}).get_json()
     assert data["index_version"] == pipeline.version == pointer(pipeline.index_dir)
-    assert client.get("/readyz").get_json()["index_version"] == pipeline.version
+    assert client.get("/api/status").get_json()["index_version"] == pipeline.version
 
 
 def test_a_full_worker_answers_429_with_retry_after_and_stays_live(pipeline, tmp_path) -> None:
@@ -181,6 +193,59 @@ def test_the_openapi_document_is_served_and_valid(client) -> None:
     from jsonschema import Draft202012Validator
 
     doc = client.get("/openapi.json").get_json()
-    assert doc["openapi"].startswith("3.") and {"/api/ask", "/healthz", "/readyz"} <= set(doc["paths"])
+    assert doc["openapi"].startswith("3.") and {"/api/ask", "/api/status", "/healthz", "/readyz"} <= set(doc["paths"])
     for schema in doc["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
+
+
+def _malformed_index(index_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "private-index"
+    shutil.copytree(index_dir, copy)
+    (resolve(copy).path / "manifest.json").write_text('{"format_version": 1, "model": "m3e-small"}')
+    return copy
+
+
+def test_open_readyz_names_no_path_and_no_reason(pipeline, index_dir, tmp_path, monkeypatch, caplog) -> None:
+    """/readyz is open even with keys set: it says ready or not, and the details need a key."""
+    monkeypatch.setenv("RAGQA_API_KEYS", "k1")
+    db = str(tmp_path / "feedback.sqlite3")
+    ready = create_app({"TESTING": True, "RAGQA_FEEDBACK_DB": db}, pipeline=pipeline).test_client()
+    response = ready.get("/readyz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ready"}
+    assert ready.get("/api/status").status_code == 401
+    status = ready.get("/api/status", headers={"Authorization": "Bearer k1"})
+    assert status.status_code == 200 and status.get_json()["index"] == str(pipeline.index_dir)
+
+    broken = _malformed_index(index_dir, tmp_path)
+    with caplog.at_level(logging.ERROR):
+        failed = create_app({"TESTING": True, "RAGQA_FEEDBACK_DB": db, "RAGQA_INDEX": str(broken)}).test_client()
+        response = failed.get("/readyz")
+        status = failed.get("/api/status", headers={"Authorization": "Bearer k1"})
+    assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
+    assert status.status_code == 503 and set(status.get_json()) == {"status", "reason"}
+    for body in (response.get_data(as_text=True), status.get_data(as_text=True)):
+        assert "private-index" not in body and "malformed" not in body and "manifest" not in body
+    assert str(broken) in caplog.text and "malformed" in caplog.text  # the operator reads the log
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/api/feedback"])
+def test_a_chunked_body_over_the_limit_is_413(client, path: str) -> None:
+    """A chunked body declares no length: it must still be refused as too large, not read cut short."""
+
+    def chunked(raw: bytes):
+        # gunicorn sets wsgi.input_terminated: it ends a chunked body itself, so werkzeug reads it (capped).
+        headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+        overrides = {"wsgi.input_terminated": True}
+        return client.post(path, input_stream=io.BytesIO(raw), headers=headers, environ_overrides=overrides)
+
+    big = chunked(json.dumps({"question": "x" * 17000}).encode())
+    assert big.status_code == 413 and big.get_json()["error"]["code"] == "body_too_large"
+    # Up to the limit, the whole body is read: 16 KB exactly is judged on what it says.
+    full = json.dumps({"question": "x" * (MAX_BODY_BYTES - 16)}).encode()
+    assert len(full) == MAX_BODY_BYTES
+    assert chunked(full).get_json()["error"]["code"] in ("question_too_long", "invalid_question")
+    small = chunked(json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？"}).encode())
+    if path == "/api/ask":
+        assert small.status_code == 200 and small.get_json()["answer"]["text"] == "1000亩"
+    else:
+        assert small.status_code == 400 and small.get_json()["error"]["code"] == "invalid_rating"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 import time
@@ -12,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from web import create_app
+from web import access, create_app
 
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 
 
-def _served(client, question: str = ANSWERED) -> dict:
+def _served(client, question: str = ANSWERED, headers: dict | None = None) -> dict:
     """What the page sends back after showing this answer: its fields and the server's token."""
-    data = client.post("/api/ask", json={"question": question}).get_json()
+    data = client.post("/api/ask", json={"question": question}, headers=headers or {}).get_json()
     answer = data["answer"]
     return {
         "question": data["question"],
@@ -30,6 +31,14 @@ def _served(client, question: str = ANSWERED) -> dict:
         "passages": [p["id"] for p in data["passages"]],
         "token": data["feedback_token"],
     }
+
+
+def _served_again(app, body: dict) -> dict:
+    """The same answer served once more: a new token, so a new record rather than a new verdict on the old one."""
+    token = (
+        app.extensions["ragqa"].signer().sign(body["question"], body["answer"], body["passage_id"], body["passages"])
+    )
+    return {**body, "token": token}
 
 
 def _rows(app) -> int:
@@ -87,13 +96,14 @@ def test_more_feedback_than_the_limit_from_one_client_is_429(pipeline, tmp_path:
     app = _app(pipeline, tmp_path, RAGQA_FEEDBACK_LIMIT=3, RAGQA_FEEDBACK_WINDOW=600)
     client = app.test_client()
     body = _served(client)
-    assert [client.post("/api/feedback", json=body).status_code for _ in range(3)] == [201] * 3
-    over = client.post("/api/feedback", json=body)
+    sent = [client.post("/api/feedback", json=_served_again(app, body)).status_code for _ in range(3)]
+    assert sent == [201] * 3
+    over = client.post("/api/feedback", json=_served_again(app, body))
     assert over.status_code == 429 and over.headers["Retry-After"] == "600"
     assert over.get_json()["error"]["code"] == "too_many_requests"
-    page = client.post("/feedback?lang=en", data=body)
+    page = client.post("/feedback?lang=en", data=_served_again(app, body))
     assert page.status_code == 429 and "too much feedback" in page.get_data(as_text=True)
-    other = client.post("/api/feedback", json=body, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    other = client.post("/api/feedback", json=_served_again(app, body), environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 201 and _rows(app) == 4
 
 
@@ -102,9 +112,9 @@ def test_the_database_stops_growing_at_its_cap(pipeline, tmp_path: Path) -> None
     app = _app(pipeline, tmp_path, RAGQA_FEEDBACK_MAX_BYTES=cap, RAGQA_FEEDBACK_LIMIT=10_000)
     client = app.test_client()
     body = _served(client)
-    statuses = [client.post("/api/feedback", json=body).status_code for _ in range(60)]
+    statuses = [client.post("/api/feedback", json=_served_again(app, body)).status_code for _ in range(60)]
     assert statuses[0] == 201 and statuses[-1] == 507, statuses
-    full = client.post("/api/feedback", json=body).get_json()["error"]
+    full = client.post("/api/feedback", json=_served_again(app, body)).get_json()["error"]
     assert full["code"] == "feedback_full" and "full" in full["message"] and str(tmp_path) not in full["message"]
     assert Path(app.config["RAGQA_FEEDBACK_DB"]).stat().st_size <= cap
     assert _rows(app) == statuses.count(201)
@@ -168,9 +178,44 @@ def test_with_api_keys_every_api_call_needs_one(pipeline, tmp_path: Path, monkey
     monkeypatch.setenv("RAGQA_OPEN_PAGE", "1")
     open_page = _app(pipeline, tmp_path).test_client()
     assert open_page.get("/?lang=en&q=" + ANSWERED).status_code == 200
-    from_page = open_page.post("/api/ask", json={"question": ANSWERED}, headers={"Sec-Fetch-Site": "same-origin"})
+    from_page = open_page.post("/api/ask", json={"question": ANSWERED}, headers=_page_headers(open_page))
     assert from_page.status_code == 200
     assert open_page.post("/api/ask", json={"question": ANSWERED}).status_code == 401
+
+
+def _page_headers(client) -> dict[str, str]:
+    """What the open page's script sends: the token the page was served with."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    match = re.search(r'data-page-token="([^"]+)"', html)
+    assert match, "the open page carries no token for its script"
+    return {"X-Ragqa-Page": match.group(1)}
+
+
+def test_same_origin_header_alone_opens_no_api_route(pipeline, tmp_path: Path, monkeypatch) -> None:
+    """Browser headers are not credentials: any client can send Sec-Fetch-Site; the page's token is what counts."""
+    monkeypatch.setenv("RAGQA_API_KEYS", "k1")
+    monkeypatch.setenv("RAGQA_OPEN_PAGE", "1")
+    client = _app(pipeline, tmp_path).test_client()
+    same_origin = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors", "Origin": "http://localhost"}
+    asked = client.post("/api/ask", json={"question": ANSWERED}, headers=same_origin)
+    assert asked.status_code == 401 and asked.get_json()["error"]["code"] == "unauthorized"
+    assert client.post("/api/feedback", json={"question": "q", "rating": "up"}, headers=same_origin).status_code == 401
+    assert client.get("/api/status", headers=same_origin).status_code == 401
+    # The page's own token opens what its script calls, and nothing more.
+    page = _page_headers(client)
+    body = _served(client, headers={**same_origin, **page})
+    assert body["answer"] == "1000亩"
+    assert client.post("/api/feedback", json=body, headers={**same_origin, **page}).status_code == 201
+    assert client.get("/api/status", headers=page).status_code == 401
+    # Forged, expired or from a server with other keys: refused, with a hint to reload the page.
+    issued, _, mac = page["X-Ragqa-Page"].partition(".")
+    stale = access.issue_page_token(("k1",), now=time.time() - access.PAGE_TOKEN_SECONDS - 1)
+    for token in (f"{int(issued) + 1}.{mac}", f"{issued}.{'0' * len(mac)}", stale, access.issue_page_token(("k2",))):
+        refused = client.post("/api/ask", json={"question": ANSWERED}, headers={"X-Ragqa-Page": token})
+        assert refused.status_code == 401 and "reload" in refused.get_json()["error"]["message"], token
+    # Without keys there is nothing to carry: the page has no token and the API is open.
+    monkeypatch.delenv("RAGQA_API_KEYS")
+    assert "data-page-token" not in _app(pipeline, tmp_path).test_client().get("/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/api/feedback"])

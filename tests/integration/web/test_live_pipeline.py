@@ -1,5 +1,5 @@
 """Hot reload: a running app follows the index pointer, refuses a corrupt version and keeps serving the
-last good one."""
+last good one; an app started on a corrupt live version serves the newest good one and says so."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from qa.pipeline import Pipeline
 from qa.store import versions
-from web import create_app
+from web import create_app, state
 from web.live import LivePipeline
 
 QUESTION = {"question": "福建三峡海上风电国际产业园占地多少亩？", "top_k": 2}
@@ -31,6 +31,17 @@ def new_version(root: Path, name: str, damage: str | None = None, source: str | 
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     versions._switch(root, name)
     return name
+
+
+def live_app(root: Path, tmp_path: Path):
+    return create_app(
+        {
+            "TESTING": True,
+            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
+            "RAGQA_INDEX": str(root),
+            "RAGQA_RELOAD_INTERVAL": 0,
+        }
+    )
 
 
 @pytest.fixture()
@@ -64,15 +75,7 @@ def test_a_new_version_is_picked_up_after_the_interval_with_the_same_encoder(roo
 def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(
     root: Path, damage: str, caplog, tmp_path: Path
 ) -> None:
-    app = create_app(
-        {
-            "TESTING": True,
-            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-            "RAGQA_INDEX": str(root),
-            "RAGQA_RELOAD_INTERVAL": 0,
-        }
-    )
-    client = app.test_client()
+    client = live_app(root, tmp_path).test_client()
     first = client.post("/api/ask", json=QUESTION).get_json()
     assert first["index_version"] == versions.pointer(root) and first["answer"]["text"] == "1000亩"
     good = new_version(root, "20990101T000000000000Z-bbbbbb")
@@ -81,7 +84,8 @@ def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(
     bad = new_version(root, "20990101T000000000001Z-cccccc", damage=damage)
     response = client.post("/api/ask", json=QUESTION)
     assert response.status_code == 200 and response.get_json()["index_version"] == good
-    ready = client.get("/readyz")
+    assert client.get("/readyz").get_json() == {"status": "ready"}
+    ready = client.get("/api/status")
     body = ready.get_json()
     assert ready.status_code == 200 and body["index_version"] == good
     assert body["refused"]["version"] == bad and "corrupt" in body["refused"]["reason"]
@@ -89,22 +93,44 @@ def test_the_app_answers_from_the_new_version_and_refuses_a_corrupt_one(
     # A good version after the bad one is taken, and readiness forgets the refusal.
     fixed = new_version(root, "20990101T000000000002Z-dddddd", source=good)
     assert client.post("/api/ask", json=QUESTION).get_json()["index_version"] == fixed
-    assert "refused" not in client.get("/readyz").get_json()
+    assert "refused" not in client.get("/api/status").get_json()
 
 
 def test_a_server_started_before_any_index_serves_once_one_is_built(root: Path, tmp_path: Path) -> None:
     empty = tmp_path / "later"
-    app = create_app(
-        {
-            "TESTING": True,
-            "RAGQA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
-            "RAGQA_INDEX": str(empty),
-            "RAGQA_RELOAD_INTERVAL": 0,
-        }
-    )
-    client = app.test_client()
+    client = live_app(empty, tmp_path).test_client()
     assert client.get("/readyz").status_code == 503
     assert client.post("/api/ask", json=QUESTION).status_code == 503
     shutil.copytree(root, empty)
     assert client.get("/readyz").status_code == 200
     assert client.post("/api/ask", json=QUESTION).get_json()["index_version"] == versions.pointer(empty)
+
+
+def test_a_server_started_on_a_damaged_live_version_serves_the_newest_good_one(
+    root: Path, caplog, tmp_path: Path
+) -> None:
+    newest_good = new_version(root, "20990101T000000000000Z-aaaaaa")
+    bad = new_version(root, "20990101T000000000001Z-bbbbbb", damage="flip")
+    assert versions.pointer(root) == bad
+    app = live_app(root, tmp_path)
+    client = app.test_client()
+    data = client.post("/api/ask", json=QUESTION).get_json()
+    assert data["index_version"] == newest_good and data["answer"]["text"] == "1000亩"
+    with app.app_context():
+        said = state.state().source.status()
+    assert said["ready"] and said["serving"] == newest_good and said["fallback"] is True
+    assert said["refused"]["version"] == bad and "corrupt" in said["refused"]["reason"]
+    response = client.get("/api/status")
+    body = response.get_json()
+    assert response.status_code == 200 and body["index_version"] == newest_good and body["fallback"] is True
+    assert body["refused"]["version"] == bad
+    assert any(
+        bad in r.getMessage() and newest_good in r.getMessage() and "instead" in r.getMessage()
+        for r in caplog.records
+        if r.levelname == "ERROR"
+    )
+    # The next good build is served as usual, and the fallback is over.
+    fixed = new_version(root, "20990101T000000000002Z-cccccc", source=newest_good)
+    assert client.post("/api/ask", json=QUESTION).get_json()["index_version"] == fixed
+    with app.app_context():
+        assert state.state().source.status() == {"ready": True, "serving": fixed, "fallback": False}

@@ -162,12 +162,12 @@ def test_fuzzed_feedback_is_stored_only_when_well_formed_and_only_in_its_databas
     check_against_document(response, "/api/feedback", "post")
     after = stored()
     # Nothing is written beside the database, whatever the ids and texts say.
-    assert {p.name for p in db.parent.iterdir()} <= {db.name, db.name + "-journal"}
+    assert {p.name for p in db.parent.iterdir()} <= {db.name, db.name + "-journal", db.name + ".key"}
     if response.status_code != 201:
         assert after == before
         return
     assert after[:-1] == before and len(after) == len(before) + 1
     rating, passage_id, passages, context_id = after[-1]
-    assert (rating, passage_id, passages.split("\n")) == (body["rating"], body["passage_id"], body["passages"])
+    assert (rating, passage_id, json.loads(passages)) == (body["rating"], body["passage_id"], body["passages"])
     assert context_id in body["passages"] and set(body["passages"]) <= set(real_ids)
     assert response.get_json()["id"] == len(after)
