@@ -43,7 +43,7 @@ def read_keys(listed: str | None, file: str | None) -> tuple[str, ...]:
     keys = (listed or "").replace(",", " ").split()
     if file:
         try:
-            lines = Path(file).read_text(encoding="utf-8").splitlines()
+            lines = Path(file).read_text(encoding="utf-8").split("\n")
         except (OSError, UnicodeDecodeError) as exc:
             raise RagqaError(f"cannot read the API keys file RAGQA_API_KEYS_FILE ({exc})") from exc
         keys += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -61,6 +61,8 @@ TEXT: dict[str, dict[str, str]] = {
         "err_not_served": "这条反馈与服务器给出的答案不符，请重新提问后再反馈。",
         "err_cross_site_request": "请求来自其他网站，已拒绝。请在本页面上提问或反馈。",
         "err_feedback_full": "反馈存储已满，暂时无法保存。",
+        "err_feedback_unavailable": "反馈暂时无法保存，请稍后再试。",
+        "err_unauthorized": "页面已过期，请刷新页面后继续。",
     },
     "en": {
         "title": "ragqa — ask your documents",
