@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import BadRequest
+from qa.text.script import is_unicode
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _from_squad(path: Path, data: dict) -> Dataset:
             if not isinstance(context, str) or not isinstance(qas, list):
                 skipped.append(Skipped(f"{title}/{p}", "a paragraph needs 'context' and 'qas'"))
                 continue
-            if not _is_unicode(context):
+            if not is_unicode(context):
                 skipped.append(Skipped(f"{title}/{p}", _SURROGATE.replace("question", "context")))
                 continue
             paragraphs.append(context)
@@ -148,7 +149,7 @@ def _squad_example(record_id: str, qa: object, context: str, article: int) -> Ex
     question = qa.get("question")
     if not isinstance(question, str) or not question.strip():
         return Skipped(record_id, "blank question")
-    if not _is_unicode(question):
+    if not is_unicode(question):
         return Skipped(record_id, _SURROGATE)
     raw = qa.get("answers", [])
     if not isinstance(raw, list) or not all(isinstance(a, dict) and isinstance(a.get("text"), str) for a in raw):
@@ -191,13 +192,13 @@ def _jsonl_example(record_id: str, record: object) -> Example | Skipped:
     question, answers = record.get("question"), record.get("answers", [])
     if not isinstance(question, str) or not question.strip():
         return Skipped(record_id, "blank question")
-    if not _is_unicode(question):
+    if not is_unicode(question):
         return Skipped(record_id, _SURROGATE)
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         return Skipped(record_id, "answers must be a list of strings")
     context = record.get("context")
     context = context if isinstance(context, str) and context else None
-    if context is not None and not _is_unicode(context):
+    if context is not None and not is_unicode(context):
         return Skipped(record_id, _SURROGATE.replace("question", "context"))
     answers = _unique(answers)
     if context and answers and not any(a in context for a in answers):
@@ -206,15 +207,6 @@ def _jsonl_example(record_id: str, record: object) -> Example | Skipped:
 
 
 _SURROGATE = 'the question holds a lone surrogate escape (like "\\ud800"), which is not text'
-
-
-def _is_unicode(text: str) -> bool:
-    """False for text with a lone surrogate: no question holding one can be asked (`check_question`)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _unique(items) -> list[str]:

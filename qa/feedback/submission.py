@@ -13,6 +13,7 @@ from typing import Any
 from qa.errors import BadRequest
 from qa.ingest.passages import Passage
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, check_question
+from qa.text.script import is_unicode
 
 RATINGS = ("up", "down")
 MAX_ANSWER_CHARS = MAX_QUESTION_CHARS
@@ -126,13 +127,4 @@ def _optional_text(body: dict[str, Any], name: str, limit: int) -> str | None:
 
 
 def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS and _is_unicode(value)
-
-
-def _is_unicode(text: str) -> bool:
-    """False for text with a lone surrogate (JSON can carry one; UTF-8, SQLite and responses cannot)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS and is_unicode(value)

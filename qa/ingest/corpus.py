@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from qa.ingest.documents import Block, Document
 from qa.ingest.folder import Skip, list_files, read_file
 from qa.ingest.html_text import html_blocks
+from qa.text.script import is_unicode
 
 log = logging.getLogger(__name__)
 
@@ -183,18 +184,10 @@ def _jsonl_documents(rel: str, source: str, report: CorpusReport) -> Iterable[Do
             continue
         doc_id = str(record.get("id") or f"{rel}:{number}")
         title = str(record.get("title") or doc_id)
-        if not all(_is_unicode(value) for value in (doc_id, title, text)):
+        if not all(is_unicode(value) for value in (doc_id, title, text)):
             # JSON can escape half of a surrogate pair ("\\ud800"), which no UTF-8 file can hold: refused
             # here, at the door, so the index never has to write text it could not read back.
             _skip(report, f"{rel}:{number}", 'holds a lone surrogate escape (like "\\ud800"), which is not text')
             continue
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # offsets are into the record text as read
         yield Document(doc_id, rel, title, text_blocks(text), kind="jsonl", line=number)
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -86,3 +86,13 @@ def _fold_char(char: str) -> str:
         return folded
     lower = char.lower()
     return lower if len(lower) == 1 else char  # 'İ'.lower() is two code points
+
+
+def is_unicode(text: str) -> bool:
+    """False for text holding a lone surrogate ("\\ud800", which JSON can escape): no UTF-8 file,
+    SQLite column or response can carry it, so every entry point refuses it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
