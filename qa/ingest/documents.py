@@ -1,18 +1,37 @@
-"""Documents as the corpus reader produces them: titled lists of blocks with source offsets."""
+"""Documents as the corpus readers produce them: titled lists of blocks with source offsets and anchors.
+
+Every reader (`qa.ingest.readers`) turns its format into these, and everything after it (layout,
+passages, the index, highlighting) knows only them, never the format. A block lies on one page of
+a paged source (a PDF page, a slide, a sheet): a paragraph that a page break cuts is two blocks,
+so every passage, and every answer in it, is on one page.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# A rectangle on a page in PDF points (1/72 inch), from the page's top-left corner: x0, top, x1, bottom.
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class Block:
-    """A paragraph-like run of text; `start`/`end` are code-point offsets into the source text."""
+    """A paragraph-like run of text; `start`/`end` are code-point offsets into the source text.
+
+    The source text is the file as read for text formats, the record's text for JSONL, and the text a
+    reader extracted (its blocks joined by blank lines) for PDF and Office files.
+    """
 
     text: str
     start: int
     end: int
-    heading: int = 0  # 1-6 when the source marks it as a heading (Markdown #, HTML <h1>); else 0
+    heading: int = (
+        0  # 1-6 when the source marks it as a heading (Markdown #, HTML <h1>, a PDF's large bold line); else 0
+    )
+    page: int | None = None  # 1-based PDF page, slide or sheet the block is on; None where the source has no pages
+    # One box per code point of `text` (None for a character with no place on the page, such as a space
+    # joining two lines), for PDFs and scans; None where the source has no geometry.
+    boxes: tuple[Box | None, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -21,7 +40,9 @@ class Document:
     path: str  # relative to the corpus root
     title: str
     blocks: list[Block]
-    kind: str = "text"  # text | markdown | html | jsonl | dataset (evaluation contexts, used as they are)
+    kind: str = (
+        "text"  # the reader's name (text, markdown, html, jsonl, pdf, docx, ...) | dataset (evaluation contexts)
+    )
     line: int | None = None  # line number of a JSONL record
 
 
@@ -35,6 +56,6 @@ def content_hash(doc: Document) -> str:
     import hashlib
     import json
 
-    blocks = [[b.text, b.start, b.end, b.heading] for b in doc.blocks]
+    blocks = [[b.text, b.start, b.end, b.heading, *([b.page] if b.page is not None else [])] for b in doc.blocks]
     payload = [doc.id, doc.path, doc.title, doc.kind, doc.line, blocks]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -19,9 +19,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-
-class Skip(Exception):
-    """A file that is not read, with the reason a user is shown."""
+from qa.ingest.readers.reader import Skip
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from qa.ingest.corpus import text_blocks
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, split_passages
+from qa.ingest.readers.text import text_blocks
 
 
 def passages_of(source: str, **bounds: Any) -> list[Passage]:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CorpusError
-from qa.ingest.corpus import join_lines, read_corpus, text_blocks
+from qa.ingest.corpus import read_corpus
 from qa.ingest.html_text import html_blocks
+from qa.ingest.readers.text import join_lines, text_blocks
 from tests.helpers import covers
 
 
@@ -436,7 +437,13 @@ def test_a_corpus_nested_thousands_of_folders_deep_is_read_without_a_recursion_e
         deep.mkdir()
     (deep / "bottom.txt").write_text("At the bottom.\n", encoding="utf-8")
 
-    report = read_corpus(tmp_path)
+    try:
+        report = read_corpus(tmp_path)
+    finally:  # bottom up, one level at a time: pytest's own clean-up (shutil.rmtree) recurses too
+        (deep / "bottom.txt").unlink()
+        while deep != tmp_path:
+            deep.rmdir()
+            deep = deep.parent
 
     assert [d.blocks[0].text for d in report.documents] == ["At the bottom."]
 

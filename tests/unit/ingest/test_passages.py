@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from qa.ingest.corpus import read_corpus, text_blocks
+from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document
 from qa.ingest.passages import Passage, split_passages
+from qa.ingest.readers.text import text_blocks
 from tests.helpers import ROOT, covers
 
 SEED = ROOT / "corpus" / "keji-ribao-2024-08-high-tech-parks.txt"
