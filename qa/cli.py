@@ -493,9 +493,9 @@ def ask(
         else "answer: none found"
     )
     for n, p in enumerate(result["passages"], start=1):
-        click.echo(
-            f"\n[{n}] {p['title']}{' · ' + p['section'] if p['section'] else ''}  ({p['id']}, score {p['score']:.4f})"
-        )
+        section = f" · {p['section']}" if p["section"] else ""
+        page = f", page {p['page']}" if p.get("page") else ""
+        click.echo(f"\n[{n}] {p['title']}{section}  ({p['id']}{page}, score {p['score']:.4f})")
         click.echo(_terminal_highlight(p["text"], p["highlights"]))
 
 

@@ -65,6 +65,8 @@ class Result:
                 "start": answer.start,
                 "end": answer.end,
                 "score": round(answer.score, 4),
+                # Its passage's page: a passage lies on one page, so the answer does too.
+                "page": next((r.passage.page for r in self.passages if r.passage.id == answer.passage_id), None),
             },
             "passages": [_passage_dict(r) for r in self.passages],
             "took_ms": round(self.took_ms, 2),
@@ -81,6 +83,7 @@ def _passage_dict(result: PassageResult) -> dict[str, Any]:
         "section": p.section,
         "kind": p.kind,
         "source": {"path": p.path, "start": p.start, "end": p.end},
+        "page": p.page,
         "text": p.text,
         "score": round(result.score, 6),
         "highlights": [h.to_dict() for h in result.highlights],

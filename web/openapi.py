@@ -87,6 +87,12 @@ SCHEMAS: dict[str, Any] = {
                     "end": {"type": ["integer", "null"]},
                 },
             },
+            "page": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "The 1-based PDF page, slide or sheet (in workbook order) the passage lies on; "
+                "null for sources without pages (text, Markdown, HTML, JSONL, Word, CSV).",
+            },
             "text": {"type": "string"},
             "score": {"type": "number"},
             "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
@@ -102,6 +108,11 @@ SCHEMAS: dict[str, Any] = {
             "start": {"type": "integer", "minimum": 0},
             "end": {"type": "integer", "minimum": 0},
             "score": {"type": "number"},
+            "page": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "The page of the answer's passage (see Passage.page).",
+            },
         },
     },
     "AskResponse": {

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.errors import CorpusError
 from qa.ingest import readers
 from qa.ingest.documents import Document
 from qa.ingest.folder import list_files, read_file
@@ -28,6 +29,13 @@ class CorpusReport:
     skipped: list[str] = field(default_factory=list)  # "path: why", for the user
     checksum: str = ""
 
+    def require_documents(self, root: str | Path) -> None:
+        """Refuse a corpus with nothing to index, saying why, before anything is written."""
+        if any(doc.blocks for doc in self.documents):
+            return
+        why = f"; {len(self.skipped)} skipped, first: {self.skipped[0]}" if self.skipped else ""
+        raise CorpusError(f"no documents with text to index in {root}{why}; add documents, then run again")
+
 
 def read_corpus(root: str | Path, max_file_bytes: int | None = None) -> CorpusReport:
     """Read every supported file under root (recursively, in a stable order; `qa.ingest.folder` says
@@ -40,8 +48,6 @@ def read_corpus(root: str | Path, max_file_bytes: int | None = None) -> CorpusRe
     root = Path(root)
     report = CorpusReport()
     if not root.is_dir():
-        from qa.errors import CorpusError
-
         raise CorpusError(f"corpus folder not found: {root}")
     if max_file_bytes is None:
         from qa.config import Settings

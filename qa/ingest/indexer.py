@@ -13,8 +13,8 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.onnx_engine import GRAPH_VERSION
-from qa.errors import IndexUnavailable
-from qa.ingest.corpus import read_corpus
+from qa.errors import CorpusError, IndexUnavailable
+from qa.ingest.corpus import CorpusReport, read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
 from qa.retrieval import cosine_scale
@@ -70,7 +70,8 @@ def build_index(
     """
     started = time.perf_counter()
     corpus = read_corpus(corpus_dir)
-    source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
+    corpus.require_documents(corpus_dir)
+    source = corpus_source(corpus_dir, corpus)
     report = index_documents(
         corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend, embed, sentence_vectors
     )
@@ -81,7 +82,7 @@ def build_index(
 
 def index_documents(
     documents: list[Document],
-    source: dict[str, str],
+    source: dict[str, Any],
     index_dir: str | Path,
     encoder: Encoder,
     progress: bool = False,
@@ -107,7 +108,7 @@ def index_documents(
 
 def _index_locked(
     documents: list[Document],
-    source: dict[str, str],
+    source: dict[str, Any],
     index_dir: str | Path,
     encoder: Encoder,
     progress: bool,
@@ -119,6 +120,11 @@ def _index_locked(
 ) -> BuildReport:
     started = time.perf_counter()
     passages = split_passages(documents, max_chars=max_chars, fits=encoder.fits)
+    if not passages:
+        raise CorpusError(
+            f"the {len(documents)} document(s) given hold no text to index; add documents with text, "
+            "then run again (nothing was written)"
+        )
     texts = [p.embedding_text() for p in passages]
     vectors, sentence_vectors, sentence_mode = embed_passages(passages, encoder, embed, sentence_mode, progress)
     manifest = build_manifest(encoder, source, len(documents), max_chars, sentence_mode=sentence_mode)
@@ -152,9 +158,16 @@ def embed_passages(
     return encode(texts, progress), sentences.encode(bodies, encoder, progress, encode), "encoded"
 
 
+def corpus_source(corpus_dir: str | Path, corpus: CorpusReport) -> dict[str, Any]:
+    """What a version records of the corpus it was built from: where, its checksum, and every file
+    skipped with the reason (the build's report, kept in the manifest beside the index)."""
+    skipped = [{"file": where, "reason": why} for where, _, why in (s.partition(": ") for s in corpus.skipped)]
+    return {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum, "skipped": skipped}
+
+
 def build_manifest(
     encoder: Encoder,
-    source: dict[str, str],
+    source: dict[str, Any],
     documents: int,
     max_chars: int,
     scale: dict[str, Any] | None = None,

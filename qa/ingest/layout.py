@@ -42,12 +42,13 @@ class Unit:
     title: str
     section: str
     kind: str  # body | caption
+    page: int | None = None  # the page its blocks lie on (units never join across a page: `qa.ingest.documents`)
 
 
 def document_units(doc: Document) -> list[Unit]:
     """Classify the blocks of a document and rejoin broken paragraphs."""
     if doc.kind == "dataset":  # labelled contexts are taken as they are: no page repair
-        return [Unit(b.text, b.start, b.end, doc.title, "", "body") for b in doc.blocks]
+        return [Unit(b.text, b.start, b.end, doc.title, "", "body", b.page) for b in doc.blocks]
     blocks = _split_embedded_captions(doc.blocks)
     kinds = [_classify(b) for b in blocks]
     units: list[Unit] = []
@@ -67,12 +68,13 @@ def document_units(doc: Document) -> list[Unit]:
             i = j
             continue
         if kinds[i] in ("body", "caption"):
-            units.append(Unit(blocks[i].text, blocks[i].start, blocks[i].end, title, section, kinds[i]))
+            block = blocks[i]
+            units.append(Unit(block.text, block.start, block.end, title, section, kinds[i], block.page))
         i += 1
     if not units:
         # A document of one short line (a JSONL answer, a note) is content, not a headline.
         units = [
-            Unit(b.text, b.start, b.end, doc.title, "", "body")
+            Unit(b.text, b.start, b.end, doc.title, "", "body", b.page)
             for b, k in zip(blocks, kinds)
             if k == "headline" and not b.heading
         ]
@@ -94,8 +96,10 @@ def _split_embedded_captions(blocks: list[Block]) -> list[Block]:
         # Offsets inside a block are exact only when it is one unwrapped line of the source.
         exact = block.end - block.start == len(block.text)
         mid_src = block.start + cut if exact else block.start
-        out.append(Block(block.text[:cut], block.start, block.start + cut if exact else block.end))
-        out.append(Block(block.text[cut:], mid_src, block.end))
+        boxes = block.boxes
+        head_end = block.start + cut if exact else block.end
+        out.append(Block(block.text[:cut], block.start, head_end, 0, block.page, boxes[:cut] if boxes else None))
+        out.append(Block(block.text[cut:], mid_src, block.end, 0, block.page, boxes[cut:] if boxes else None))
     return out
 
 
@@ -159,7 +163,7 @@ def _rejoin(units: list[Unit]) -> list[Unit]:
         if (
             unit.kind == "body"
             and pending is not None
-            and (unit.title, unit.section) == (pending.title, pending.section)
+            and (unit.title, unit.section, unit.page) == (pending.title, pending.section, pending.page)
         ):
             sep = "" if is_cjk(pending.text[-1:] + unit.text[:1]) else " "
             pending.text += sep + unit.text

@@ -35,13 +35,17 @@ class Passage:
     text: str
     start: int  # code-point range of the passage in its source (file, or JSONL record's text)
     end: int
+    page: int | None = None  # 1-based PDF page, slide or sheet it lies on (one: passages never cross a page)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if data["page"] is None:
+            del data["page"]  # records of unpaged sources stay as they were (and as older indexes hold them)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     def embedding_text(self) -> str:
         """The text that is embedded and BM25-indexed: the article title gives short paragraphs context."""
@@ -81,6 +85,7 @@ def split_passages(
                     unit.text,
                     unit.start,
                     unit.end,
+                    unit.page,
                 )
             )
     return passages
@@ -91,10 +96,16 @@ def _merge_short(units: list[Unit], min_chars: int, max_chars: int) -> list[Unit
     carry: Unit | None = None
     for unit in units:
         if carry is not None:
-            same_place = (carry.title, carry.section, carry.kind) == (unit.title, unit.section, unit.kind)
+            same_place = (carry.title, carry.section, carry.kind, carry.page) == (
+                unit.title,
+                unit.section,
+                unit.kind,
+                unit.page,
+            )
             if same_place and len(carry.text) + len(unit.text) < max_chars:
                 sep = "" if is_cjk(carry.text[-1:] + unit.text[:1]) else " "
-                unit = Unit(carry.text + sep + unit.text, carry.start, unit.end, unit.title, unit.section, unit.kind)
+                text = carry.text + sep + unit.text
+                unit = Unit(text, carry.start, unit.end, unit.title, unit.section, unit.kind, unit.page)
             else:
                 out.append(carry)
             carry = None
@@ -137,6 +148,7 @@ def _bound(unit: Unit, max_chars: int) -> list[Unit]:
             unit.title,
             unit.section,
             unit.kind,
+            unit.page,
         )
         for s, e in chunks
     ]

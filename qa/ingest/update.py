@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,14 @@ from qa.errors import RagqaError
 from qa.ingest.changes import Changes, compare
 from qa.ingest.corpus import read_corpus
 from qa.ingest.documents import Document, content_hash
-from qa.ingest.indexer import Embed, build_manifest, chunking_settings, document_entries, embed_passages
+from qa.ingest.indexer import (
+    Embed,
+    build_manifest,
+    chunking_settings,
+    corpus_source,
+    document_entries,
+    embed_passages,
+)
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
@@ -73,7 +81,9 @@ def update_index(
     settings = backend or BackendSettings()
     settings.check()
     corpus = read_corpus(corpus_dir)
-    source = {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum}
+    # An empty or all-skipped corpus is refused, not published as an index of nothing over the live one.
+    corpus.require_documents(corpus_dir)
+    source = corpus_source(corpus_dir, corpus)
     say = progress or (lambda _line: None)
     with versions.build_lock(index_dir):
         report = _update_locked(
@@ -96,7 +106,7 @@ def update_index(
 
 def _update_locked(
     documents: list[Document],
-    source: dict[str, str],
+    source: dict[str, Any],
     index_dir: Path,
     encoder: Encoder,
     say: Progress,

@@ -86,6 +86,7 @@ def names(root: str | Path) -> list[str]:
 def build_lock(root: str | Path) -> Iterator[None]:
     """Hold the root's build lock, or refuse at once when another build holds it."""
     root = Path(root)
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -100,6 +101,10 @@ def build_lock(root: str | Path) -> Iterator[None]:
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
+        if created and [p.name for p in root.iterdir()] == [LOCK]:
+            # A first build that wrote nothing (an empty corpus, or `busy`'s look) leaves no folder behind.
+            os.unlink(root / LOCK)
+            os.rmdir(root)
         os.close(fd)  # closing releases the lock, also when the process is killed
 
 

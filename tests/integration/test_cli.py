@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from qa.cli import main
 from qa.store.versions import resolve
 
@@ -59,6 +61,20 @@ def test_index_reports_skipped_files(runner, tmp_path: Path, monkeypatch) -> Non
     asked = runner.invoke(main, ["ask", "密码在哪里？", "--index", str(tmp_path / "i"), "--json"])
     assert asked.exit_code == 0, asked.output
     assert "密码在语料库之外" not in asked.output and "passwd" not in asked.output
+
+
+@pytest.mark.parametrize("update", [False, True], ids=["index", "index --update"])
+def test_index_of_a_folder_with_nothing_to_index_is_one_line_and_leaves_nothing(
+    runner, tmp_path: Path, update: bool
+) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "scan.png").write_bytes(b"\x89PNG\r\n")
+    target = tmp_path / "i"
+    result = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(target), *(["--update"] * update)])
+    line = _one_line_error(result)
+    assert "no documents with text to index" in line and "scan.png: unsupported file type" in line
+    assert not target.exists()  # no folder holding a lone .lock
 
 
 def test_ask_prints_the_answer(runner, index_dir: Path) -> None:

@@ -121,6 +121,9 @@
       const link = el("a", null, `[${n + 1}] ${source.title}`);
       link.href = `#${turn}-p${n + 1}`;
       cite.appendChild(link);
+      // The file and page a person can open, not only the article title several passages share.
+      cite.append(" · ", el("span", "path", source.source.path));
+      if (source.page) cite.append(" · ", el("span", "page", t.page.replace("{n}", source.page)));
       quote.appendChild(cite);
       card.appendChild(quote);
     }
@@ -177,7 +180,9 @@
       text.appendChild(highlighted(p.text, p.highlights));
       details.appendChild(text);
       const meta = el("p", "meta", `${t.source}: `);
-      meta.append(el("span", "path", p.source.path), ` · ${p.source.start}–${p.source.end} · `);
+      meta.append(el("span", "path", p.source.path), " · ");
+      if (p.page) meta.append(el("span", "page", t.page.replace("{n}", p.page)), " · ");
+      meta.append(`${p.source.start}–${p.source.end} · `);
       const link = el("a", "in-context", t.in_context);
       link.href = `/context?passage=${encodeURIComponent(p.id)}&lang=${lang}#cited`;
       meta.appendChild(link);

@@ -35,7 +35,8 @@ def test_ask_returns_the_documented_shape(client, question: str) -> None:
         for h in p["highlights"]:
             assert p["text"][h["start"] : h["end"]]  # non-empty and in range
     if data["answer"] is not None:
-        assert set(data["answer"]) == {"text", "passage_id", "start", "end", "score"}
+        assert set(data["answer"]) == {"text", "passage_id", "start", "end", "score", "page"}
+        assert data["answer"]["page"] is None  # the shipped corpus is plain text: no pages
         holder = next(p for p in data["passages"] if p["id"] == data["answer"]["passage_id"])
         assert holder["text"][data["answer"]["start"] : data["answer"]["end"]] == data["answer"]["text"]
 

@@ -512,3 +512,29 @@ def test_progress_in_a_log_is_whole_lines_not_redraws(capsys) -> None:
     lines = err.splitlines()
     assert lines[0].startswith("embedding:") and "0/3000" in lines[0]
     assert "3000/3000" in lines[-1] and len(lines) <= 3
+
+
+# --- an empty collection (issue 30) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "files,named",
+    [
+        ({}, None),
+        ({"photo.png": b"\x89PNG..."}, "photo.png: unsupported file type"),
+        ({"empty.txt": b""}, "empty.txt: the file is empty"),
+        ({"blank.md": b"\n\n   \n"}, None),
+    ],
+    ids=["empty folder", "all unsupported", "a 0-byte file", "only blank lines"],
+)
+def test_a_collection_with_nothing_to_index_is_refused_with_the_reason(
+    tmp_path: Path, files: dict, named: str | None
+) -> None:
+    for name, data in files.items():
+        write(tmp_path, name, data)
+
+    with pytest.raises(CorpusError, match="no documents with text to index") as refused:
+        read_corpus(tmp_path).require_documents(tmp_path)
+
+    if named:
+        assert named in str(refused.value)  # the first skipped file and its reason

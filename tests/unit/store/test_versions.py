@@ -172,3 +172,14 @@ def test_a_manifest_cannot_make_the_loader_follow_a_link_out_of_its_folder(tmp_p
     (live.path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="corrupt"):
         load(root)
+
+
+def test_a_first_build_that_writes_nothing_leaves_no_folder_behind(tmp_path: Path) -> None:
+    root = tmp_path / "new-index"
+    with pytest.raises(RuntimeError), versions.build_lock(root):
+        raise RuntimeError("refused before writing")
+    assert not root.exists()
+    assert versions.busy(root) is None and not root.exists()
+    with versions.build_lock(root):
+        (root / "versions").mkdir()
+    assert (root / "versions").is_dir()  # a root that holds anything stays
