@@ -14,7 +14,7 @@ import numpy as np
 from embeddings.encoder import Encoder
 from embeddings.onnx_engine import GRAPH_VERSION
 from qa.errors import CorpusError, IndexUnavailable
-from qa.ingest.corpus import CorpusReport, read_corpus
+from qa.ingest.corpus import CorpusReport, corpus_checksum, read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
 from qa.retrieval import cosine_scale
@@ -69,7 +69,7 @@ def build_index(
         sentence_vectors: "pooled" from the passages' own pass, or "encoded" apart (`qa.store.sentences`).
     """
     started = time.perf_counter()
-    corpus = read_corpus(corpus_dir)
+    corpus = read_corpus(corpus_dir, progress=progress)
     corpus.require_documents(corpus_dir)
     source = corpus_source(corpus_dir, corpus)
     report = index_documents(
@@ -214,6 +214,6 @@ def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -
         return "the model's ONNX export has changed since the index was built"
     if manifest.get("chunking") != chunking_settings(manifest.get("chunking", {}).get("max_chars", MAX_CHARS)):
         return "passage splitting has changed since the index was built"
-    if manifest.get("corpus", {}).get("checksum") != read_corpus(corpus_dir).checksum:
+    if manifest.get("corpus", {}).get("checksum") != corpus_checksum(corpus_dir):
         return "the corpus has changed since the index was built"
     return None

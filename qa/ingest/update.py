@@ -80,7 +80,7 @@ def update_index(
     started = time.perf_counter()
     settings = backend or BackendSettings()
     settings.check()
-    corpus = read_corpus(corpus_dir)
+    corpus = read_corpus(corpus_dir, progress=bars)
     # An empty or all-skipped corpus is refused, not published as an index of nothing over the live one.
     corpus.require_documents(corpus_dir)
     source = corpus_source(corpus_dir, corpus)

@@ -538,3 +538,15 @@ def test_a_collection_with_nothing_to_index_is_refused_with_the_reason(
 
     if named:
         assert named in str(refused.value)  # the first skipped file and its reason
+
+
+def test_the_checksum_of_the_bytes_alone_is_the_one_reading_gives(tmp_path: Path) -> None:
+    from qa.ingest.corpus import corpus_checksum
+
+    small_corpus(tmp_path)
+    write(tmp_path, "photo.png", b"\x89PNG")
+    write(tmp_path, "gbk.txt", "编码".encode("gbk"))
+    assert corpus_checksum(tmp_path) == read_corpus(tmp_path).checksum
+    before = corpus_checksum(tmp_path)
+    write(tmp_path, "gbk.txt", "编码".encode())  # a skipped file made readable is a change
+    assert corpus_checksum(tmp_path) != before

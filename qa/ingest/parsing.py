@@ -1,0 +1,76 @@
+"""Files parsed in order, the heavy ones in worker processes: a process per core for PDFs and Office files.
+
+Parsing a PDF is pure CPU (characters, boxes, tables), so on two cores two PDFs parse at once
+while the build reads the next file. Text files parse faster than a process hop, so they stay in
+this process. Results come back in file order, with at most `ahead` files read and waiting, so a
+folder of large PDFs is never held in memory at once. Workers are spawned, not forked: the
+process that builds an index has loaded the embedding model, whose threads a fork would copy.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+from qa.ingest import readers
+from qa.ingest.documents import Document
+from qa.ingest.readers import Skip
+
+
+@dataclass
+class Parsed:
+    """One file's documents, the parts of it that could not be read, or why it was skipped whole."""
+
+    documents: list[Document] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    skipped: str | None = None
+
+
+def parse(rel: str, data: bytes) -> Parsed:
+    """Read one file with the reader its content and name choose (in this process or a worker)."""
+    parsed = Parsed()
+    try:
+        parsed.documents = readers.choose(rel, data).read(
+            rel, data, lambda where, why: parsed.problems.append((where, why))
+        )
+    except Skip as exc:
+        parsed.skipped = str(exc)
+    return parsed
+
+
+class Parsers:
+    """Where each file is parsed: in a pool of `workers` processes for binary formats, else here."""
+
+    def __init__(self, pool: ProcessPoolExecutor | None, workers: int) -> None:
+        self.pool = pool
+        self.ahead = 2 * workers  # files read and waiting for a worker
+
+    def submit(self, rel: str, data: bytes) -> Future[Parsed]:
+        if self.pool is not None and _heavy(rel, data):
+            return self.pool.submit(parse, rel, data)
+        done: Future[Parsed] = Future()
+        done.set_result(parse(rel, data))
+        return done
+
+
+@contextmanager
+def parsers(workers: int | None = None) -> Iterator[Parsers]:
+    """Parsers for one corpus; the pool starts only when a heavy file comes (`workers` None: every core)."""
+    count = max(1, workers if workers is not None else os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) if count > 1 else None
+    try:
+        yield Parsers(pool, count)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _heavy(rel: str, data: bytes) -> bool:
+    try:
+        return readers.choose(rel, data).binary
+    except Skip:
+        return False
