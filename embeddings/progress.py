@@ -28,12 +28,23 @@ class _Lines:
         self.stream.flush()
 
 
-def bar(total: int, enabled: bool = True, desc: str = "embedding", unit: str = "passage") -> Any:
-    """A tqdm bar on stderr (a no-op one when not enabled)."""
+def bar(total: int, enabled: bool = True, desc: str = "embedding", unit: str = "passage", delay: float = 0) -> Any:
+    """A tqdm bar on stderr (a no-op one when not enabled).
+
+    Args:
+        delay: seconds before it shows at all: a pass that ends sooner (reading a few text files) prints nothing.
+    """
     from tqdm import tqdm
 
     if not enabled or sys.stderr.isatty():
-        return tqdm(total=total, unit=unit, desc=desc, disable=not enabled)
+        return tqdm(total=total, unit=unit, desc=desc, disable=not enabled, delay=delay)
     return tqdm(
-        total=total, unit=unit, desc=desc, file=_Lines(sys.stderr), mininterval=LOG_EVERY, ascii=True, ncols=100
+        total=total,
+        unit=unit,
+        desc=desc,
+        file=_Lines(sys.stderr),
+        mininterval=LOG_EVERY,
+        ascii=True,
+        ncols=100,
+        delay=delay,
     )

@@ -78,7 +78,7 @@ def read_corpus(
             report.documents.append(doc)
 
     pending: deque[tuple[str, Future[Parsed]]] = deque()
-    with parsers(workers) as parse, bar(len(listing.files), progress, desc="reading", unit="file") as shown:
+    with parsers(workers) as parse, bar(len(listing.files), progress, "reading", "file", delay=2) as shown:
         for rel in listing.files:
             try:
                 raw = read_file(root, rel, max_file_bytes)
