@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from qa.ingest.documents import Block, Document
 from qa.text import is_cjk
 
+# Readers that mark headings from the file's own structure (styles, fonts, slide titles): their
+# unmarked blocks are never guessed to be headlines, as flattened plain text's must be.
+MARKED_HEADINGS = frozenset({"docx", "pptx", "xlsx", "csv", "pdf", "image"})
 # Chinese headlines run to about 30 characters; longer unpunctuated lines are broken paragraphs.
 HEADLINE_MAX_CJK = 30
 HEADLINE_MAX_WORDS = 14
@@ -50,7 +53,8 @@ def document_units(doc: Document) -> list[Unit]:
     if doc.kind == "dataset":  # labelled contexts are taken as they are: no page repair
         return [Unit(b.text, b.start, b.end, doc.title, "", "body", b.page) for b in doc.blocks]
     blocks = _split_embedded_captions(doc.blocks)
-    kinds = [_classify(b) for b in blocks]
+    marked = doc.kind in MARKED_HEADINGS
+    kinds = [_classify(b, marked) for b in blocks]
     units: list[Unit] = []
     title, section = doc.title, ""
     i = 0
@@ -103,12 +107,14 @@ def _split_embedded_captions(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def _classify(block: Block) -> str:
+def _classify(block: Block, marked: bool = False) -> str:
     text = block.text
     if block.heading:
         return "headline"
     if _CAPTION_START.search(text) or (len(text) <= 120 and _CAPTION_END.search(text) and "图" in text):
         return "caption"
+    if marked:
+        return "body"  # its reader marked every heading: a short line is a list item, a term, a cell
     if len(text) <= 40 and _BYLINE.search(text) and not text.rstrip(_CLOSERS).endswith(tuple("。！？.!?")):
         return "byline"
     if _looks_like_headline(text):

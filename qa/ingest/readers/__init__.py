@@ -10,18 +10,28 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from qa.ingest.readers.csv_table import CsvReader
+from qa.ingest.readers.docx import DocxReader
 from qa.ingest.readers.html import HtmlReader
 from qa.ingest.readers.jsonl import JsonlReader
+from qa.ingest.readers.legacy_office import LegacyOfficeReader
+from qa.ingest.readers.pptx import PptxReader
 from qa.ingest.readers.reader import Problems, Reader, Skip
 from qa.ingest.readers.text import TextReader
+from qa.ingest.readers.xlsx import XlsxReader
 
 __all__ = ["READERS", "Problems", "Reader", "Skip", "choose", "supported"]
 
 READERS: tuple[Reader, ...] = (
+    DocxReader(),
+    PptxReader(),
+    XlsxReader(),
+    LegacyOfficeReader(),
     TextReader("text", {".txt"}, markdown=False),
     TextReader("markdown", {".md", ".markdown"}, markdown=True),
     HtmlReader(),
     JsonlReader(),
+    CsvReader(),
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from qa.ingest.corpus import read_corpus
-from qa.ingest.documents import Document
+from qa.ingest.documents import Block, Document
 from qa.ingest.passages import Passage, split_passages
 from qa.ingest.readers.text import text_blocks
 from tests.helpers import ROOT, covers
@@ -490,3 +490,18 @@ def test_a_passage_round_trips_through_a_dict() -> None:
 
 
 # --- the embedding model's token limit ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["docx", "pptx", "xlsx", "csv", "pdf"])
+def test_short_lines_of_a_format_that_marks_its_headings_stay_in_the_passages(kind: str) -> None:
+    # Plain text guesses headlines from short unpunctuated lines; a Word list item (核电厂设计（SF1）)
+    # or a slide bullet is no headline when the format marks its headings itself.
+    texts = ["安全要素", "核电厂设计（SF1）", "厂址评价（SF2）", "分为15个部分："]
+    blocks, pos = [], 0
+    for n, text in enumerate(texts):
+        blocks.append(Block(text, pos, pos + len(text), heading=2 if n == 0 else 0, page=1))
+        pos += len(text) + 2
+    passages = split_passages([Document("d", "d." + kind, "标题", blocks, kind=kind)])
+    joined = "".join(p.text for p in passages)
+    assert all(text in joined for text in texts[1:]) and passages[0].section == "安全要素"
+    assert {p.page for p in passages} == {1}
