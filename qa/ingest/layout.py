@@ -16,7 +16,7 @@ from qa.text import is_cjk
 
 # Readers that mark headings from the file's own structure (styles, fonts, slide titles): their
 # unmarked blocks are never guessed to be headlines, as flattened plain text's must be.
-MARKED_HEADINGS = frozenset({"docx", "pptx", "xlsx", "csv", "pdf", "image"})
+MARKED_HEADINGS = frozenset({"html", "docx", "pptx", "xlsx", "csv", "pdf", "image"})
 # Chinese headlines run to about 30 characters; longer unpunctuated lines are broken paragraphs.
 HEADLINE_MAX_CJK = 30
 HEADLINE_MAX_WORDS = 14

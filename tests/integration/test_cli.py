@@ -69,11 +69,11 @@ def test_index_of_a_folder_with_nothing_to_index_is_one_line_and_leaves_nothing(
 ) -> None:
     corpus = tmp_path / "c"
     corpus.mkdir()
-    (corpus / "scan.png").write_bytes(b"\x89PNG\r\n")
+    (corpus / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
     target = tmp_path / "i"
     result = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(target), *(["--update"] * update)])
     line = _one_line_error(result)
-    assert "no documents with text to index" in line and "scan.png: unsupported file type" in line
+    assert "no documents with text to index" in line and "clip.mp4: unsupported file type" in line
     assert not target.exists()  # no folder holding a lone .lock
 
 

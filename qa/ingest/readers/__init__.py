@@ -13,8 +13,10 @@ from pathlib import PurePosixPath
 from qa.ingest.readers.csv_table import CsvReader
 from qa.ingest.readers.docx import DocxReader
 from qa.ingest.readers.html import HtmlReader
+from qa.ingest.readers.image import ImageReader
 from qa.ingest.readers.jsonl import JsonlReader
 from qa.ingest.readers.legacy_office import LegacyOfficeReader
+from qa.ingest.readers.pdf import PdfReader
 from qa.ingest.readers.pptx import PptxReader
 from qa.ingest.readers.reader import Problems, Reader, Skip
 from qa.ingest.readers.text import TextReader
@@ -23,10 +25,12 @@ from qa.ingest.readers.xlsx import XlsxReader
 __all__ = ["READERS", "Problems", "Reader", "Skip", "choose", "supported"]
 
 READERS: tuple[Reader, ...] = (
+    PdfReader(),
     DocxReader(),
     PptxReader(),
     XlsxReader(),
     LegacyOfficeReader(),
+    ImageReader(),
     TextReader("text", {".txt"}, markdown=False),
     TextReader("markdown", {".md", ".markdown"}, markdown=True),
     HtmlReader(),

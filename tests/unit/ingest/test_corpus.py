@@ -250,7 +250,7 @@ def test_jsonl_record_text_with_windows_line_breaks(tmp_path: Path) -> None:
 # --- what is skipped ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["photo.PNG", "README", "sub/data.xyz", "archive.tar.gz"])
+@pytest.mark.parametrize("name", ["clip.MP4", "README", "sub/data.xyz", "archive.tar.gz"])
 def test_unknown_file_types_are_skipped_with_a_reason(tmp_path: Path, name: str) -> None:
     write(tmp_path, name, "some content\n")
     write(tmp_path, "kept.txt", "Kept text.\n")
@@ -521,7 +521,7 @@ def test_progress_in_a_log_is_whole_lines_not_redraws(capsys) -> None:
     "files,named",
     [
         ({}, None),
-        ({"photo.png": b"\x89PNG..."}, "photo.png: unsupported file type"),
+        ({"clip.mp4": b"\x00\x00\x00\x18ftypmp42"}, "clip.mp4: unsupported file type"),
         ({"empty.txt": b""}, "empty.txt: the file is empty"),
         ({"blank.md": b"\n\n   \n"}, None),
     ],
