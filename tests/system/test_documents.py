@@ -81,11 +81,8 @@ def test_every_kind_is_indexed_and_its_answers_found_on_their_pages(documents_se
                 and gold in _normal(p["title"] + p["section"] + p["text"], q["lang"])
             ]
             found[kind].append(bool(holders))
-            if holders and q.get("page") is not None:
-                assert all(p["page"] == q["page"] for p in holders if gold in _normal(p["text"], q["lang"])), (
-                    q,
-                    [p["page"] for p in holders],
-                )
+            if holders and q.get("page") is not None:  # an answer may stand on several pages: one is its page
+                assert any(p["page"] == q["page"] for p in holders), (q, [p["page"] for p in holders])
             answer = data["answer"]
             if answer is None:
                 right[kind].append(False)
