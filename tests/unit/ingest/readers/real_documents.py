@@ -60,3 +60,12 @@ def assert_offsets(blocks: list[Any]) -> None:
     for block in blocks:
         assert source[block.start : block.end] == block.text
         assert block.boxes is None
+
+
+def saved(document: Any) -> bytes:
+    """The bytes of a python-docx / python-pptx / openpyxl object as its format writes them."""
+    import io
+
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

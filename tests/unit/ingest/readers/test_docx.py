@@ -21,13 +21,7 @@ from docx.oxml.ns import qn
 from qa.ingest.corpus import read_corpus
 from qa.ingest.readers import Skip
 from qa.ingest.readers.docx import DocxReader
-from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, squeeze
-
-
-def saved(document: Any) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
+from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, saved, squeeze
 
 
 def read(data: bytes, rel: str = "doc.docx") -> Any:

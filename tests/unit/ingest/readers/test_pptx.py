@@ -6,7 +6,6 @@ are written here with python-pptx.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pptx
@@ -14,13 +13,7 @@ import pytest
 from pptx.util import Inches
 
 from qa.ingest.readers.pptx import PptxReader
-from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, squeeze
-
-
-def saved(deck: Any) -> bytes:
-    buffer = io.BytesIO()
-    deck.save(buffer)
-    return buffer.getvalue()
+from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, saved, squeeze
 
 
 def read(data: bytes, rel: str = "deck.pptx") -> Any:

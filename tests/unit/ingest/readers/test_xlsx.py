@@ -25,14 +25,9 @@ from tests.unit.ingest.readers.real_documents import (
     document,
     question_params,
     read_shared,
+    saved,
     squeeze,
 )
-
-
-def saved(workbook: Any) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def read(data: bytes, rel: str = "book.xlsx") -> list[Any]:
