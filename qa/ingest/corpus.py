@@ -20,7 +20,7 @@ from embeddings.progress import bar
 from qa.errors import CorpusError
 from qa.ingest.documents import Document
 from qa.ingest.folder import list_files, read_file
-from qa.ingest.parsing import Parsed, parsers
+from qa.ingest.parsing import Parsed, parsers, result
 from qa.ingest.readers import Skip
 
 log = logging.getLogger(__name__)
@@ -91,11 +91,11 @@ def read_corpus(
             pending.append((rel, parse.submit(rel, raw)))
             while len(pending) > parse.ahead or (pending and pending[0][1].done()):
                 done_rel, future = pending.popleft()
-                collect(done_rel, future.result())
+                collect(done_rel, result(future))
                 shown.update(1)
         while pending:
             done_rel, future = pending.popleft()
-            collect(done_rel, future.result())
+            collect(done_rel, result(future))
             shown.update(1)
     report.checksum = digest.hexdigest()
     return report

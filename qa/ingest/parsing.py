@@ -9,9 +9,11 @@ process that builds an index has loaded the embedding model, whose threads a for
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -19,6 +21,8 @@ from multiprocessing import get_context
 from qa.ingest import readers
 from qa.ingest.documents import Document
 from qa.ingest.readers import Skip
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +43,9 @@ def parse(rel: str, data: bytes) -> Parsed:
         )
     except Skip as exc:
         parsed.skipped = str(exc)
+    except Exception as exc:  # a reader's own fault must cost one file, never the build and the others
+        log.exception("reading %s failed", rel)
+        parsed.skipped = f"could not be read ({type(exc).__name__}: {exc}); the log has the details"
     return parsed
 
 
@@ -51,10 +58,22 @@ class Parsers:
 
     def submit(self, rel: str, data: bytes) -> Future[Parsed]:
         if self.pool is not None and _heavy(rel, data):
-            return self.pool.submit(parse, rel, data)
+            try:
+                return self.pool.submit(parse, rel, data)
+            except BrokenProcessPool:  # a worker died (killed for memory): the rest are parsed here
+                log.error("a parse worker died; the remaining files are read in this process")
+                self.pool = None
         done: Future[Parsed] = Future()
         done.set_result(parse(rel, data))
         return done
+
+
+def result(future: Future[Parsed]) -> Parsed:
+    """A file's parse, or why it has none when the worker reading it died (killed for its memory)."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return Parsed(skipped="the process reading it died (out of memory?); it was not read")
 
 
 @contextmanager

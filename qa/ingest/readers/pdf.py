@@ -133,6 +133,16 @@ def _ocr_pages(
         return {}
     import pypdfium2 as pdfium
 
+    try:
+        ocr.warm_up()
+    # Whatever keeps the engine from starting (a system library OpenCV needs, a damaged model) keeps it
+    # from every page alike: said once, and the pages with a text layer are still read.
+    except Exception as exc:
+        why = f"OCR could not start ({type(exc).__name__}: {exc}); reinstall it with `pip install 'ragqa[ocr]'`"
+        if whole_scan and scanned:
+            raise Skip(f"a scanned PDF with no text layer; {why}") from None
+        problems(rel, f"its {len(scanned) + len(pictures)} image-only page(s) are skipped: {why}")
+        return {}
     found: dict[int, list[Block]] = {}
     try:
         pdf = pdfium.PdfDocument(data)

@@ -46,6 +46,18 @@ def test_without_ocr_a_scanned_page_is_reported_and_the_other_pages_kept(monkeyp
     assert "OCR is not installed" in problems[0][1] and "pip install 'ragqa[ocr]'" in problems[0][1]
 
 
+def test_ocr_that_cannot_start_skips_the_scanned_pages_only(monkeypatch) -> None:
+    def broken() -> None:
+        raise ImportError("libGL.so.1: cannot open shared object file")
+
+    monkeypatch.setattr("qa.ingest.readers.ocr.available", lambda: True)
+    monkeypatch.setattr("qa.ingest.readers.ocr.warm_up", broken)
+    texts, problems = read(samples.text_then_scan())
+    assert texts == ["The first page has a text layer.", "The third page has a text layer too."]
+    [(where, why)] = problems
+    assert where == "file.pdf" and "OCR could not start (ImportError: libGL.so.1" in why
+
+
 def test_a_scanned_page_is_read_by_ocr_in_its_place() -> None:
     pytest.importorskip("rapidocr_onnxruntime", reason="OCR is the optional `ocr` extra (make setup installs it)")
     problems: list[tuple[str, str]] = []
