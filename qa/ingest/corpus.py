@@ -56,10 +56,7 @@ def read_corpus(
     report = CorpusReport()
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
-    if max_file_bytes is None:
-        from qa.config import Settings
-
-        max_file_bytes = Settings.from_env().max_file_bytes
+    max_file_bytes = _file_limit(max_file_bytes)
     listing = list_files(root)
     for rel, why in listing.skipped:
         _skip(report, rel, why)
@@ -104,17 +101,22 @@ def read_corpus(
 def corpus_checksum(root: str | Path, max_file_bytes: int | None = None) -> str:
     """The checksum `read_corpus` gives, from the files' bytes alone (nothing parsed): whether a corpus
     changed since an index was built, cheaply, also for a folder of large PDFs."""
-    if max_file_bytes is None:
-        from qa.config import Settings
-
-        max_file_bytes = Settings.from_env().max_file_bytes
+    limit = _file_limit(max_file_bytes)
     digest = hashlib.sha256()
     for rel in list_files(Path(root)).files:
         try:
-            digest.update(rel.encode() + b"\0" + read_file(Path(root), rel, max_file_bytes) + b"\0")
+            digest.update(rel.encode() + b"\0" + read_file(Path(root), rel, limit) + b"\0")
         except Skip:
             continue
     return digest.hexdigest()
+
+
+def _file_limit(max_file_bytes: int | None) -> int:
+    if max_file_bytes is not None:
+        return max_file_bytes
+    from qa.config import Settings
+
+    return Settings.from_env().max_file_bytes
 
 
 def _skip(report: CorpusReport, rel: str, why: str) -> None:
