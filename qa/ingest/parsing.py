@@ -20,7 +20,7 @@ from multiprocessing import get_context
 
 from qa.ingest import readers
 from qa.ingest.documents import Document
-from qa.ingest.readers import Skip
+from qa.ingest.readers import Reader, Skip
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,19 @@ class Parsed:
 
 
 def parse(rel: str, data: bytes) -> Parsed:
-    """Read one file with the reader its content and name choose (in this process or a worker)."""
+    """Read one file with the reader its content and name choose."""
+    try:
+        reader = readers.choose(rel, data)
+    except Skip as exc:
+        return Parsed(skipped=str(exc))
+    return read_with(reader, rel, data)
+
+
+def read_with(reader: Reader, rel: str, data: bytes) -> Parsed:
+    """Read one file with its chosen reader (in this process or a worker: readers pickle)."""
     parsed = Parsed()
     try:
-        parsed.documents = readers.choose(rel, data).read(
-            rel, data, lambda where, why: parsed.problems.append((where, why))
-        )
+        parsed.documents = reader.read(rel, data, lambda where, why: parsed.problems.append((where, why)))
     except Skip as exc:
         parsed.skipped = str(exc)
     except Exception as exc:  # a reader's own fault must cost one file, never the build and the others
@@ -57,15 +64,18 @@ class Parsers:
         self.ahead = 2 * workers  # files read and waiting for a worker
 
     def submit(self, rel: str, data: bytes) -> Future[Parsed]:
-        if self.pool is not None and _heavy(rel, data):
+        # Chosen once, here: sniffing an Office file opens its ZIP directory, not worth doing twice.
+        try:
+            reader = readers.choose(rel, data)
+        except Skip as exc:
+            return _done(Parsed(skipped=str(exc)))
+        if self.pool is not None and reader.binary:
             try:
-                return self.pool.submit(parse, rel, data)
+                return self.pool.submit(read_with, reader, rel, data)
             except BrokenProcessPool:  # a worker died (killed for memory): the rest are parsed here
                 log.error("a parse worker died; the remaining files are read in this process")
                 self.pool = None
-        done: Future[Parsed] = Future()
-        done.set_result(parse(rel, data))
-        return done
+        return _done(read_with(reader, rel, data))
 
 
 def result(future: Future[Parsed]) -> Parsed:
@@ -88,8 +98,7 @@ def parsers(workers: int | None = None) -> Iterator[Parsers]:
             pool.shutdown(cancel_futures=True)
 
 
-def _heavy(rel: str, data: bytes) -> bool:
-    try:
-        return readers.choose(rel, data).binary
-    except Skip:
-        return False
+def _done(parsed: Parsed) -> Future[Parsed]:
+    future: Future[Parsed] = Future()
+    future.set_result(parsed)
+    return future

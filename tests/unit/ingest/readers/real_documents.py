@@ -69,3 +69,11 @@ def saved(document: Any) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def holding_blocks(doc: Any, question: dict) -> list[Any]:
+    """The blocks whose text holds a question's answer (compared as the documents' README says); never none."""
+    answer = squeeze(question["answer"], question["answer"])
+    holding = [b for b in doc.blocks if answer in squeeze(b.text, question["answer"])]
+    assert holding, f"{question['answer']!r} is in no block"
+    return holding

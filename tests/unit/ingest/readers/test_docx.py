@@ -21,7 +21,13 @@ from docx.oxml.ns import qn
 from qa.ingest.corpus import read_corpus
 from qa.ingest.readers import Skip
 from qa.ingest.readers.docx import DocxReader
-from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, saved, squeeze
+from tests.unit.ingest.readers.real_documents import (
+    assert_offsets,
+    holding_blocks,
+    question_params,
+    read_shared,
+    saved,
+)
 
 
 def read(data: bytes, rel: str = "doc.docx") -> Any:
@@ -42,9 +48,7 @@ def outline(style: Any, level: int) -> None:
 @pytest.mark.parametrize("question", question_params(".docx"))
 def test_each_answer_of_a_real_document_lies_in_one_block(question: dict) -> None:
     [doc] = read_shared(question["file"])
-    answer = squeeze(question["answer"], question["answer"])
-    holding = [b for b in doc.blocks if answer in squeeze(b.text, question["answer"])]
-    assert holding, f"{question['answer']!r} is in no block"
+    holding = holding_blocks(doc, question)
     assert holding[0].page == question["page"]
     assert_offsets(doc.blocks)
 

@@ -76,20 +76,13 @@ def test_scanned_book_paragraphs_break_where_the_book_does() -> None:
 
 
 @needs_ocr
-def test_drawn_chinese_is_read_back_with_each_box_on_its_character() -> None:
-    text = "光合作用把光能转化为化学能，释放出氧气。"
-    image, [drawn] = draw([(60, 70, text)], cjk_font())
-
-    [line] = ocr.recognise(image)
-
-    assert line.text == text
-    assert_boxes_on_characters(line, drawn)
-
-
-@needs_ocr
-def test_drawn_english_is_read_back_with_each_box_on_its_character() -> None:
-    text = "The library opens at 9 am on weekdays."
-    image, [drawn] = draw([(60, 70, text)], latin_font())
+@pytest.mark.parametrize(
+    "text,font",
+    [("光合作用把光能转化为化学能，释放出氧气。", cjk_font), ("The library opens at 9 am on weekdays.", latin_font)],
+    ids=["chinese", "english"],
+)
+def test_drawn_text_is_read_back_with_each_box_on_its_character(text: str, font: Any) -> None:
+    image, [drawn] = draw([(60, 70, text)], font())
 
     [line] = ocr.recognise(image)
 

@@ -13,7 +13,13 @@ import pytest
 from pptx.util import Inches
 
 from qa.ingest.readers.pptx import PptxReader
-from tests.unit.ingest.readers.real_documents import assert_offsets, question_params, read_shared, saved, squeeze
+from tests.unit.ingest.readers.real_documents import (
+    assert_offsets,
+    holding_blocks,
+    question_params,
+    read_shared,
+    saved,
+)
 
 
 def read(data: bytes, rel: str = "deck.pptx") -> Any:
@@ -33,9 +39,7 @@ def text_box(slide: Any, text: str, top: float, left: float = 1.0) -> Any:
 @pytest.mark.parametrize("question", question_params(".pptx"))
 def test_each_answer_of_a_real_deck_lies_in_one_block_on_its_slide(question: dict) -> None:
     [doc] = read_shared(question["file"])
-    answer = squeeze(question["answer"], question["answer"])
-    holding = [b for b in doc.blocks if answer in squeeze(b.text, question["answer"])]
-    assert holding, f"{question['answer']!r} is in no block"
+    holding = holding_blocks(doc, question)
     assert holding[0].page == question["page"]
     if question["kind"] == "cell":  # "column ColD of the row that starts with 7": the row names its column
         assert "ColD" in holding[0].text
