@@ -55,6 +55,11 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/ask`."""
         answer = self.answer
+        source = (
+            None
+            if answer is None
+            else next((r.passage for r in self.passages if r.passage.id == answer.passage_id), None)
+        )
         return {
             "question": self.question,
             "answer": None
@@ -66,7 +71,8 @@ class Result:
                 "end": answer.end,
                 "score": round(answer.score, 4),
                 # Its passage's page: a passage lies on one page, so the answer does too.
-                "page": next((r.passage.page for r in self.passages if r.passage.id == answer.passage_id), None),
+                "page": None if source is None else source.page,
+                **_boxes(source, answer.start, answer.end),
             },
             "passages": [_passage_dict(r) for r in self.passages],
             "took_ms": round(self.took_ms, 2),
@@ -84,10 +90,18 @@ def _passage_dict(result: PassageResult) -> dict[str, Any]:
         "kind": p.kind,
         "source": {"path": p.path, "start": p.start, "end": p.end},
         "page": p.page,
+        **_boxes(p, 0, len(p.text)),
         "text": p.text,
         "score": round(result.score, 6),
         "highlights": [h.to_dict() for h in result.highlights],
     }
+
+
+def _boxes(passage: Passage | None, start: int, end: int) -> dict[str, Any]:
+    """`{"boxes": [[x0, top, x1, bottom], ...]}` covering `passage.text[start:end]` on its page, in PDF
+    points from the page's top-left corner, one rectangle per line; {} where the source has no geometry."""
+    rectangles = None if passage is None else passage.rectangles(start, end)
+    return {} if rectangles is None else {"boxes": [list(r) for r in rectangles]}
 
 
 def check_question(question: Any) -> str:

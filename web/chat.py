@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 
 from qa.errors import RagqaError
 from web import state
 from web.access import page_token
 from web.errors import public_message
 from web.i18n import TEXT, best_language
-from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon
+from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon, snippet
 
 bp = Blueprint("chat", __name__)
 
@@ -31,6 +31,14 @@ def _rated_question(reference: str | None) -> str | None:
         return None if record_id is None else current.feedback.question(record_id)
     except RagqaError:  # the thanks still shows; the answer is one question away
         return None
+
+
+def context_href(passage: dict[str, Any], answer: dict[str, Any] | None, lang: str) -> str:
+    """Where "Show in document" leads (static/chat.js's contextHref): the page itself where the source
+    has one, the passage in the text otherwise; with the answer's offsets in the answer's passage."""
+    span = {"start": answer["start"], "end": answer["end"]} if answer and answer["passage_id"] == passage["id"] else {}
+    href = url_for("context.show", passage=passage["id"], lang=lang, **span)
+    return href if passage.get("boxes") else href + "#cited"
 
 
 def page_language() -> str:
@@ -70,6 +78,8 @@ def index():
         error=error,
         ready=ready,
         highlight=highlight_html,
+        snippet=snippet,
+        context_href=lambda passage, answer: context_href(passage, answer, lang),
         confidence=confidence_level,
         bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}",
         icon=icon,

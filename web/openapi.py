@@ -93,10 +93,23 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The 1-based PDF page, slide or sheet (in workbook order) the passage lies on; "
                 "null for sources without pages (text, Markdown, HTML, JSONL, Word, CSV).",
             },
+            "boxes": {
+                "$ref": "#/components/schemas/Boxes",
+                "description": "Where the passage's text is drawn on its page (PDFs and scans only).",
+            },
             "text": {"type": "string"},
             "score": {"type": "number"},
             "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
         },
+    },
+    "Boxes": {
+        "type": "array",
+        "description": "Rectangles on the page, one per line of the text they cover, in reading order: "
+        "[x0, top, x1, bottom] in PDF points (1/72 inch) from the page's top-left corner, as the page is shown "
+        "(its rotation applied). For an image file the page is the image, its pixels taken at the resolution "
+        "it records (72 dpi, a pixel a point, when it records none). Present only where the source has "
+        "geometry: PDF pages (text layer or OCR) and scanned images.",
+        "items": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 4, "maxItems": 4},
     },
     "Answer": {
         "type": "object",
@@ -112,6 +125,10 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["integer", "null"],
                 "minimum": 1,
                 "description": "The page of the answer's passage (see Passage.page).",
+            },
+            "boxes": {
+                "$ref": "#/components/schemas/Boxes",
+                "description": "Where the answer's characters are drawn on that page (PDFs and scans only).",
             },
         },
     },

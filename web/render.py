@@ -34,6 +34,23 @@ def highlight_html(text: str, highlights: Iterable[dict[str, Any]]) -> Markup:
     return Markup("".join(out))
 
 
+# A citation's snippet: this many characters of the passage, starting this many before its focus.
+# static/chat.js uses the same numbers.
+SNIPPET_BEFORE, SNIPPET_CHARS = 20, 60
+
+
+def snippet(text: str, highlights: Iterable[dict[str, Any]]) -> str:
+    """A few words of a passage around what it was cited for (the answer, else its closest sentence),
+    so citations of one article are told apart."""
+    marks = list(highlights)
+    focus = next((h for h in marks if h["kind"] == "answer"), None) or next(
+        (h for h in marks if h["kind"] == "sentence"), None
+    )
+    start = max(0, (focus["start"] if focus else 0) - SNIPPET_BEFORE)
+    end = min(len(text), start + SNIPPET_CHARS)
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
 # The reader abstains below qa.pipeline.ANSWER_THRESHOLD (0.39), so every shown answer is above it;
 # these bands split what is left. static/chat.js uses the same numbers.
 HIGH_CONFIDENCE, MEDIUM_CONFIDENCE = 0.8, 0.6

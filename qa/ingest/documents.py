@@ -49,7 +49,7 @@ class Document:
 def content_hash(doc: Document) -> str:
     """What a document's passages depend on, hashed: an update re-embeds a document only when this changes.
 
-    It covers everything `split_passages` reads (id, path, title, kind, line, every block), so two
+    It covers everything `split_passages` reads (id, path, title, kind, line, every block and its boxes), so two
     documents with one hash split into the same passages; a JSONL file with one edited record changes
     that record's hash only.
     """
@@ -57,5 +57,9 @@ def content_hash(doc: Document) -> str:
     import json
 
     blocks = [[b.text, b.start, b.end, b.heading, *([b.page] if b.page is not None else [])] for b in doc.blocks]
-    payload = [doc.id, doc.path, doc.title, doc.kind, doc.line, blocks]
+    payload: list[object] = [doc.id, doc.path, doc.title, doc.kind, doc.line, blocks]
+    drawn = [b.boxes for b in doc.blocks if b.boxes is not None]
+    if drawn:
+        # Where the characters are drawn too: a PDF laid out anew with the same text re-indexes its boxes.
+        payload.append(hashlib.sha256(repr(drawn).encode("ascii")).hexdigest())
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.ingest import boxes
+from qa.ingest.boxes import CharBoxes
 from qa.ingest.documents import Block, Document
 from qa.text import is_cjk
 
@@ -46,12 +48,13 @@ class Unit:
     section: str
     kind: str  # body | caption
     page: int | None = None  # the page its blocks lie on (units never join across a page: `qa.ingest.documents`)
+    boxes: CharBoxes | None = None  # one per code point of `text` where the source has geometry (`qa.ingest.boxes`)
 
 
 def document_units(doc: Document) -> list[Unit]:
     """Classify the blocks of a document and rejoin broken paragraphs."""
     if doc.kind == "dataset":  # labelled contexts are taken as they are: no page repair
-        return [Unit(b.text, b.start, b.end, doc.title, "", "body", b.page) for b in doc.blocks]
+        return [Unit(b.text, b.start, b.end, doc.title, "", "body", b.page, b.boxes) for b in doc.blocks]
     blocks = _split_embedded_captions(doc.blocks)
     marked = doc.kind in MARKED_HEADINGS
     kinds = [_classify(b, marked) for b in blocks]
@@ -73,12 +76,12 @@ def document_units(doc: Document) -> list[Unit]:
             continue
         if kinds[i] in ("body", "caption"):
             block = blocks[i]
-            units.append(Unit(block.text, block.start, block.end, title, section, kinds[i], block.page))
+            units.append(Unit(block.text, block.start, block.end, title, section, kinds[i], block.page, block.boxes))
         i += 1
     if not units:
         # A document of one short line (a JSONL answer, a note) is content, not a headline.
         units = [
-            Unit(b.text, b.start, b.end, doc.title, "", "body", b.page)
+            Unit(b.text, b.start, b.end, doc.title, "", "body", b.page, b.boxes)
             for b, k in zip(blocks, kinds)
             if k == "headline" and not b.heading
         ]
@@ -100,10 +103,10 @@ def _split_embedded_captions(blocks: list[Block]) -> list[Block]:
         # Offsets inside a block are exact only when it is one unwrapped line of the source.
         exact = block.end - block.start == len(block.text)
         mid_src = block.start + cut if exact else block.start
-        boxes = block.boxes
+        drawn = block.boxes
         head_end = block.start + cut if exact else block.end
-        out.append(Block(block.text[:cut], block.start, head_end, 0, block.page, boxes[:cut] if boxes else None))
-        out.append(Block(block.text[cut:], mid_src, block.end, 0, block.page, boxes[cut:] if boxes else None))
+        out.append(Block(block.text[:cut], block.start, head_end, 0, block.page, drawn[:cut] if drawn else None))
+        out.append(Block(block.text[cut:], mid_src, block.end, 0, block.page, drawn[cut:] if drawn else None))
     return out
 
 
@@ -172,6 +175,9 @@ def _rejoin(units: list[Unit]) -> list[Unit]:
             and (unit.title, unit.section, unit.page) == (pending.title, pending.section, pending.page)
         ):
             sep = "" if is_cjk(pending.text[-1:] + unit.text[:1]) else " "
+            pending.boxes = boxes.join(
+                [(len(pending.text), pending.boxes), (len(sep), None), (len(unit.text), unit.boxes)]
+            )
             pending.text += sep + unit.text
             pending.end = unit.end
         else:

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from qa.ingest.documents import Document
+from qa.ingest import boxes
+from qa.ingest.boxes import CharBoxes
+from qa.ingest.documents import Box, Document
 from qa.ingest.layout import Unit, document_units
 from qa.text import is_cjk, split_sentences
 
@@ -36,12 +38,23 @@ class Passage:
     start: int  # code-point range of the passage in its source (file, or JSONL record's text)
     end: int
     page: int | None = None  # 1-based PDF page, slide or sheet it lies on (one: passages never cross a page)
+    # Its characters' boxes on the page, one per code point of `text`, as `qa.ingest.boxes.encode` stores
+    # them (PDFs and scans); None where the source has no geometry. Decoded only for the spans shown.
+    boxes: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if data["page"] is None:
-            del data["page"]  # records of unpaged sources stay as they were (and as older indexes hold them)
+        for optional in ("page", "boxes"):
+            if data[optional] is None:
+                del data[optional]  # records of unpaged sources stay as they were (and as older indexes hold them)
         return data
+
+    def rectangles(self, start: int = 0, end: int | None = None) -> list[Box] | None:
+        """The rectangles covering `text[start:end]` on its page (`qa.ingest.boxes.rectangles`); None
+        where the passage has no boxes."""
+        if self.boxes is None:
+            return None
+        return boxes.rectangles(boxes.decode(self.boxes)[start:end])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Passage:
@@ -86,6 +99,7 @@ def split_passages(
                     unit.start,
                     unit.end,
                     unit.page,
+                    None if unit.boxes is None else boxes.encode(unit.boxes),
                 )
             )
     return passages
@@ -105,7 +119,8 @@ def _merge_short(units: list[Unit], min_chars: int, max_chars: int) -> list[Unit
             if same_place and len(carry.text) + len(unit.text) < max_chars:
                 sep = "" if is_cjk(carry.text[-1:] + unit.text[:1]) else " "
                 text = carry.text + sep + unit.text
-                unit = Unit(text, carry.start, unit.end, unit.title, unit.section, unit.kind, unit.page)
+                joined = boxes.join([(len(carry.text), carry.boxes), (len(sep), None), (len(unit.text), unit.boxes)])
+                unit = Unit(text, carry.start, unit.end, unit.title, unit.section, unit.kind, unit.page, joined)
             else:
                 out.append(carry)
             carry = None
@@ -149,9 +164,14 @@ def _bound(unit: Unit, max_chars: int) -> list[Unit]:
             unit.section,
             unit.kind,
             unit.page,
+            _slice(unit.boxes, s, e),
         )
         for s, e in chunks
     ]
+
+
+def _slice(char_boxes: CharBoxes | None, start: int, end: int) -> CharBoxes | None:
+    return None if char_boxes is None else char_boxes[start:end]
 
 
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

@@ -126,7 +126,7 @@ def test_ask_and_see_the_highlighted_answer(page, server: str) -> None:
     assert "福建三峡海上风电国际产业园" in page.locator(".answer-context .hl-term").all_inner_texts()
     assert page.locator(".legend mark.hl-answer").is_visible()
     assert "置信度" in page.inner_text(".confidence")
-    cite = page.locator(".answer-cite a")
+    cite = page.locator(".answer-cite a[href^='#']")
     assert cite.inner_text().startswith("[1] ")
     # What the page shows is exactly what the API returned, character for character.
     api = page.request.post(server + "/api/ask", data={"question": ANSWERED}).json()
@@ -335,3 +335,66 @@ def test_the_open_page_asks_and_rates_through_the_keyed_api(page, keyed_open_pag
     )
     assert outside.status == 401
     assert page.console_errors == []
+
+
+SHARED_PDF = ROOT.parent / "shared" / "documents" / "en_federal_register_2020-17221.pdf"
+PDF_QUESTION = "How many airplanes of U.S. registry does the FAA estimate the proposed AD would affect?"
+
+
+@pytest.fixture(scope="module")
+def pdf_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over a real PDF (a Federal Register notice of 20 pages, from the shared documents)."""
+    if not SHARED_PDF.is_file():
+        pytest.skip(f"{SHARED_PDF} is not here (the shared test documents)")
+    tmp = tmp_path_factory.mktemp("pdf-server")
+    (tmp / "corpus").mkdir()
+    shutil.copyfile(SHARED_PDF, tmp / "corpus" / SHARED_PDF.name)
+    built = subprocess.run(
+        [RAGQA, "index", "--corpus", str(tmp / "corpus"), "--index", str(tmp / "index")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3")}
+    with running_server(tmp / "index", tmp / "server.log", "--workers", "1", launcher=[RAGQA], env=env) as base:
+        yield base
+
+
+def test_show_in_document_draws_the_pdf_page_with_the_answer_boxed(page, pdf_server: str) -> None:
+    page.set_viewport_size({"width": 1100, "height": 1000})
+    page.goto(pdf_server + "/?lang=en")
+    _ask(page, PDF_QUESTION)
+    api = page.request.post(pdf_server + "/api/ask", data={"question": PDF_QUESTION}).json()
+    answer = api["answer"]
+    assert answer and answer["page"] and answer["boxes"], api
+    assert page.inner_text(".answer-cite .page") == f"page {answer['page']}"
+    with page.expect_response(lambda r: "/context/page?" in r.url) as drawn:
+        page.click(".answer-cite a.in-context")
+    assert drawn.value.status == 200 and drawn.value.headers["content-type"] == "image/png"
+    svg, boxed = page.locator(".page-view svg"), page.locator(".page-view rect.answer-box")
+    boxed.first.wait_for()
+    assert boxed.count() == len(answer["boxes"])
+    # The box sits where the answer is printed: inside the drawn page, at its place in points, on ink.
+    frame, box = svg.bounding_box(), boxed.first.bounding_box()
+    assert frame and box
+    x0, top, x1, _ = answer["boxes"][0]
+    border, pad, stroke = 1, 1, 1.6 / 2  # the picture's frame (px), the box's margin and half its stroke (points)
+    scale = (frame["width"] - 2 * border) / 612  # a US Letter page, 612 points wide
+    assert box["x"] - frame["x"] - border == pytest.approx((x0 - pad - stroke) * scale, abs=1)
+    assert box["y"] - frame["y"] - border == pytest.approx((top - pad - stroke) * scale, abs=1)
+    assert box["width"] == pytest.approx((x1 - x0 + 2 * (pad + stroke)) * scale, abs=1)
+    page.evaluate("document.querySelector('.page-view').scrollIntoView()")
+    page.evaluate(f"window.scrollBy(0, {box['y'] - frame['y']} - 300)")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    shot = OUTPUT / "show-in-document.png"
+    page.screenshot(path=str(shot))
+    from PIL import Image
+
+    inked = page.screenshot(clip=boxed.first.bounding_box())
+    import io
+
+    with Image.open(io.BytesIO(inked)) as image:
+        assert min(image.convert("L").getdata()) < 110  # the answer's digits under the box, not blank paper
+    assert page.inner_text(".page-view figcaption mark") == answer["text"]
+    assert page.console_errors == []  # the page, its picture and its boxes within the CSP

@@ -24,6 +24,7 @@
   const clear = document.getElementById("clear");
   const KEY = "ragqa.history";
   const KINDS = ["answer", "sentence", "term"];
+  const SNIPPET_BEFORE = 20, SNIPPET_CHARS = 60;  // as web/render.py
   const SVG = "http://www.w3.org/2000/svg";
   const THUMBS = {
     up: "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3",
@@ -65,6 +66,24 @@
   }
 
   // Offsets from the API are Unicode code points; Array.from splits a JS string into code points.
+  // "Show in document": the page itself where the source has one (a PDF, a scan), scrolled to the
+  // passage in the text otherwise; the answer's offsets when it is the answer's passage, to mark it there.
+  function contextHref(p, answer) {
+    let href = `/context?passage=${encodeURIComponent(p.id)}&lang=${lang}`;
+    if (answer && answer.passage_id === p.id) href += `&start=${answer.start}&end=${answer.end}`;
+    return href + (p.boxes ? "" : "#cited");
+  }
+
+  // A few words of the passage around what it was cited for (the answer, else its closest sentence),
+  // so citations of one article are told apart. web/render.py's snippet() is the same.
+  function snippet(p) {
+    const chars = Array.from(p.text);
+    const focus = p.highlights.find((h) => h.kind === "answer") || p.highlights.find((h) => h.kind === "sentence");
+    const from = Math.max(0, (focus ? focus.start : 0) - SNIPPET_BEFORE);
+    const to = Math.min(chars.length, from + SNIPPET_CHARS);
+    return (from > 0 ? "…" : "") + chars.slice(from, to).join("").trim() + (to < chars.length ? "…" : "");
+  }
+
   function highlighted(text, highlights) {
     const chars = Array.from(text);
     const layers = chars.map(() => new Set());
@@ -124,6 +143,9 @@
       // The file and page a person can open, not only the article title several passages share.
       cite.append(" · ", el("span", "path", source.source.path));
       if (source.page) cite.append(" · ", el("span", "page", t.page.replace("{n}", source.page)));
+      const shown = el("a", "in-context", t.in_context);
+      shown.href = contextHref(source, a);
+      cite.append(" · ", shown);
       quote.appendChild(cite);
       card.appendChild(quote);
     }
@@ -175,6 +197,9 @@
       const summary = el("summary");
       summary.append(el("span", "cite", `[${n + 1}]`), " ", el("span", "ptitle", p.title));
       if (p.section) summary.append(" · ", el("span", "psection", p.section));
+      summary.append(" · ", el("span", "path", p.source.path));
+      if (p.page) summary.append(" · ", el("span", "page", t.page.replace("{n}", p.page)));
+      summary.append(" ", el("span", "snippet", snippet(p)));
       details.appendChild(summary);
       const text = el("p", "ptext");
       text.appendChild(highlighted(p.text, p.highlights));
@@ -184,7 +209,7 @@
       if (p.page) meta.append(el("span", "page", t.page.replace("{n}", p.page)), " · ");
       meta.append(`${p.source.start}–${p.source.end} · `);
       const link = el("a", "in-context", t.in_context);
-      link.href = `/context?passage=${encodeURIComponent(p.id)}&lang=${lang}#cited`;
+      link.href = contextHref(p, result.answer);
       meta.appendChild(link);
       details.appendChild(meta);
       item.appendChild(details);
