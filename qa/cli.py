@@ -18,6 +18,8 @@ from qa.config import Settings
 from qa.errors import RagqaError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from embeddings.encoder import Encoder
     from qa.evaluation.datasets import Dataset
     from qa.reading.reader import Reader
@@ -294,8 +296,13 @@ def index(
     click.echo(
         f"indexed {report.documents} documents, {report.passages} passages in {report.seconds:.1f} s "
         f"({report.passages_per_second:.1f} passages/s) with {encoder.model_id} -> {index_dir}"
-        f" (version {report.version})"
+        f" (version {report.version}){_report_note(report.report_path)}"
     )
+
+
+def _report_note(path: Path | None) -> str:
+    """Where the list of files read and skipped is (`qa.ingest.ingest_report`), for a summary line."""
+    return f"; files read and skipped: {path}" if path is not None else ""
 
 
 def _ray_embedder(encoder: Encoder, address: str | None, actors: int) -> Any:
@@ -333,12 +340,13 @@ def _update(
     for skipped in report.skipped:
         click.echo(f"skipped {skipped}", err=True)
     changes = report.changes
+    note = _report_note(report.report_path)
     if report.version is None:
-        click.echo(f"index at {index_dir} is up to date ({len(changes.unchanged)} documents unchanged)")
+        click.echo(f"index at {index_dir} is up to date ({len(changes.unchanged)} documents unchanged){note}")
         return
     click.echo(
         f"updated {index_dir}: {changes.summary()}; embedded {report.embedded} of {report.passages} passages "
-        f"in {report.seconds:.1f} s (version {report.version})"
+        f"in {report.seconds:.1f} s (version {report.version}){note}"
     )
 
 

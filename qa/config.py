@@ -27,6 +27,10 @@ class Settings:
     # A corpus file over this is skipped with the reason: a 50 MB text file is some 100k passages, hours
     # of embedding on two cores and about 1 GB of memory, more likely a dump put there by mistake.
     max_file_mb: float = 20.0
+    # A page (a PDF page's text or OCR, an image frame) that takes longer is skipped with the reason, the
+    # rest of its document kept: a text page reads in under a second and an OCR page in about 3 s on two
+    # cores (docs/performance.md), so a page still going after a minute may never end.
+    page_seconds: float = 60.0
 
     @property
     def max_file_bytes(self) -> int:
@@ -46,6 +50,7 @@ class Settings:
             reader_dir=env.get("RAGQA_READER") or None,
             feedback_db=env.get("RAGQA_FEEDBACK_DB") or cls.feedback_db,
             max_file_mb=_number(env, "RAGQA_MAX_FILE_MB", cls.max_file_mb),
+            page_seconds=_number(env, "RAGQA_PAGE_SECONDS", cls.page_seconds),
         )
 
 

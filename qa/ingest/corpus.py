@@ -4,7 +4,8 @@
 RAGQA_MAX_FILE_MB, default 20 MB, about seven million Chinese characters and a quarter of an hour
 of embedding on two cores); `qa.ingest.readers` picks each file's reader by content and name
 (text, Markdown, HTML, JSONL, ...). A file that cannot be read is reported with the reason and
-skipped, and so is a part of one (a JSONL line); the others are read.
+skipped, and so is a part of one (a JSONL line, a page over its time limit); the others are read.
+Every file is also kept as a `FileRead`, what it gave or why it was skipped, for the build's report.
 """
 
 from __future__ import annotations
@@ -12,18 +13,37 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from embeddings.progress import bar
 from qa.errors import CorpusError
 from qa.ingest.documents import Document
 from qa.ingest.folder import list_files, read_file
-from qa.ingest.parsing import Parsed, parsers, result
+from qa.ingest.parsing import Job, Parsed, parsers
 from qa.ingest.readers import Skip
 
+if TYPE_CHECKING:
+    from qa.config import Settings
+
 log = logging.getLogger(__name__)
+
+# Seconds before the reading bar shows: a corpus of a few text files reads sooner and prints nothing.
+BAR_DELAY = 2.0
+
+
+@dataclass
+class FileRead:
+    """One file of the corpus as reading left it: what it gave, or why it was skipped whole."""
+
+    path: str  # relative to the corpus folder, posix
+    kind: str | None = None  # the reader that took it ("pdf", "docx"); None when none did
+    pages: int = 0  # PDF pages, image frames, slides or sheets; 0 for formats without pages
+    documents: list[str] = field(default_factory=list)  # the ids of its documents
+    seconds: float = 0.0
+    skipped: str | None = None
+    problems: list[tuple[str, str]] = field(default_factory=list)  # parts not read: (where, why)
 
 
 @dataclass
@@ -31,6 +51,8 @@ class CorpusReport:
     documents: list[Document] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: why", for the user
     checksum: str = ""
+    files: list[FileRead] = field(default_factory=list)  # every file found, in order
+    limits: dict[str, float] = field(default_factory=dict)  # the size and time limits it was read with
 
     def require_documents(self, root: str | Path) -> None:
         """Refuse a corpus with nothing to index, saying why, before anything is written."""
@@ -41,7 +63,11 @@ class CorpusReport:
 
 
 def read_corpus(
-    root: str | Path, max_file_bytes: int | None = None, workers: int | None = None, progress: bool = False
+    root: str | Path,
+    max_file_bytes: int | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    page_seconds: float | None = None,
 ) -> CorpusReport:
     """Read every supported file under root (recursively, in a stable order; `qa.ingest.folder` says
     which files are found and how links are treated).
@@ -50,20 +76,26 @@ def read_corpus(
         max_file_bytes: files larger than this are skipped with the reason; None: RAGQA_MAX_FILE_MB
             (`qa.config.Settings.max_file_mb`).
         workers: processes that parse PDF and Office files (`qa.ingest.parsing`); None: one per core.
-        progress: show files read per second (a bar on a terminal, lines in a log).
+        progress: show files and pages read per second (a bar on a terminal, a line every 30 s in a log).
+        page_seconds: the most one page may take, else it is skipped; None: RAGQA_PAGE_SECONDS
+            (`qa.config.Settings.page_seconds`).
     """
     root = Path(root)
     report = CorpusReport()
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
-    max_file_bytes = _file_limit(max_file_bytes)
+    max_file_bytes, page_seconds = _file_limit(max_file_bytes), _page_limit(page_seconds)
+    report.limits = {"file_bytes": max_file_bytes, "page_seconds": page_seconds}
     listing = list_files(root)
     for rel, why in listing.skipped:
         _skip(report, rel, why)
+        report.files.append(FileRead(rel, skipped=why))
     digest = hashlib.sha256()
     seen_ids: set[str] = set()
+    pages = 0
 
     def collect(rel: str, parsed: Parsed) -> None:
+        nonlocal pages
         for where, why in parsed.problems:
             _skip(report, where, why)
         if parsed.skipped is not None:
@@ -73,27 +105,35 @@ def read_corpus(
                 doc.id = f"{rel}:{doc.id}"  # two JSONL files may both number their records from 1
             seen_ids.add(doc.id)
             report.documents.append(doc)
+        ids = [doc.id for doc in parsed.documents]
+        report.files.append(
+            FileRead(rel, parsed.kind, parsed.pages, ids, parsed.seconds, parsed.skipped, parsed.problems)
+        )
+        pages += parsed.pages
+        _show_pages(shown, pages)
+        shown.update(1)
 
-    pending: deque[tuple[str, Future[Parsed]]] = deque()
-    with parsers(workers) as parse, bar(len(listing.files), progress, "reading", "file", delay=2) as shown:
+    pending: deque[Job] = deque()
+    with (
+        parsers(workers, page_seconds) as parse,
+        bar(len(listing.files), progress, "reading", "file", delay=BAR_DELAY) as shown,
+    ):
         for rel in listing.files:
             try:
                 raw = read_file(root, rel, max_file_bytes)
             except Skip as exc:
-                _skip(report, rel, str(exc))
-                shown.update(1)
+                collect(rel, Parsed(skipped=str(exc)))
                 continue
             # Every file read counts, parsed or not: converting a skipped file to a readable one is a change.
             digest.update(rel.encode() + b"\0" + raw + b"\0")
-            pending.append((rel, parse.submit(rel, raw)))
-            while len(pending) > parse.ahead or (pending and pending[0][1].done()):
-                done_rel, future = pending.popleft()
-                collect(done_rel, result(future))
-                shown.update(1)
+            pending.append(parse.submit(rel, raw))
+            while len(pending) > parse.ahead or (pending and pending[0].done()):
+                job = pending.popleft()
+                collect(job.rel, parse.result(job))
         while pending:
-            done_rel, future = pending.popleft()
-            collect(done_rel, result(future))
-            shown.update(1)
+            job = pending.popleft()
+            collect(job.rel, parse.result(job))
+    report.files.sort(key=lambda f: PurePosixPath(f.path))
     report.checksum = digest.hexdigest()
     return report
 
@@ -112,11 +152,25 @@ def corpus_checksum(root: str | Path, max_file_bytes: int | None = None) -> str:
 
 
 def _file_limit(max_file_bytes: int | None) -> int:
-    if max_file_bytes is not None:
-        return max_file_bytes
+    return max_file_bytes if max_file_bytes is not None else _settings().max_file_bytes
+
+
+def _page_limit(page_seconds: float | None) -> float:
+    return page_seconds if page_seconds is not None else _settings().page_seconds
+
+
+def _settings() -> Settings:
     from qa.config import Settings
 
-    return Settings.from_env().max_file_bytes
+    return Settings.from_env()
+
+
+def _show_pages(shown: Any, pages: int) -> None:
+    """Pages per second beside the bar's files per second, once a file with pages has been read."""
+    elapsed = shown.format_dict.get("elapsed") or 0.0
+    if pages and elapsed:
+        # Not refreshed here: the bar redraws on its own schedule (at most a line per 30 s in a log).
+        shown.set_postfix_str(f"{pages} pages, {pages / elapsed:.1f} pages/s", refresh=False)
 
 
 def _skip(report: CorpusReport, rel: str, why: str) -> None:

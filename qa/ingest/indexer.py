@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +16,7 @@ from embeddings.onnx_engine import GRAPH_VERSION
 from qa.errors import CorpusError, IndexUnavailable
 from qa.ingest.corpus import CorpusReport, corpus_checksum, read_corpus
 from qa.ingest.documents import Document, content_hash
+from qa.ingest.ingest_report import ingest_report, write_report
 from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
 from qa.retrieval import cosine_scale
 from qa.store import bm25, catalog, read_manifest, sentences, versions
@@ -40,6 +41,8 @@ class BuildReport:
     seconds: float
     skipped: list[str] = field(default_factory=list)
     version: str | None = None
+    passages_by_document: dict[str, int] = field(default_factory=dict)
+    report_path: Path | None = None  # the ingest report beside the index (`qa.ingest.ingest_report`)
 
     @property
     def passages_per_second(self) -> float:
@@ -72,8 +75,24 @@ def build_index(
     corpus = read_corpus(corpus_dir, progress=progress)
     corpus.require_documents(corpus_dir)
     source = corpus_source(corpus_dir, corpus)
+
+    def record(built: BuildReport) -> None:
+        seconds = time.perf_counter() - started
+        report = ingest_report(corpus_dir, corpus, built.version, built.passages_by_document, seconds)
+        built.report_path = write_report(index_dir, report)
+
     report = index_documents(
-        corpus.documents, source, index_dir, encoder, progress, max_chars, keep, backend, embed, sentence_vectors
+        corpus.documents,
+        source,
+        index_dir,
+        encoder,
+        progress,
+        max_chars,
+        keep,
+        backend,
+        embed,
+        sentence_vectors,
+        published=record,
     )
     report.seconds = time.perf_counter() - started
     report.skipped = corpus.skipped
@@ -91,19 +110,27 @@ def index_documents(
     backend: BackendSettings | None = None,
     embed: Embed | None = None,
     sentence_vectors: str = sentences.DEFAULT_MODE,
+    published: Callable[[BuildReport], None] | None = None,
 ) -> BuildReport:
     """Split documents into passages, embed them and publish them as a new version of the index root.
 
     A second build of the same root while this one runs is refused (IndexBusy) before any work.
+
+    Args:
+        published: called with the report once the version is live, while the root is still locked
+            (a build's ingest report is written there, so a later build's cannot be overwritten by it).
     """
     settings = backend or BackendSettings()
     settings.check()
     if sentence_vectors not in sentences.MODES:
         raise ValueError(f"sentence vectors are one of {', '.join(sentences.MODES)}, not {sentence_vectors!r}")
     with versions.build_lock(index_dir):
-        return _index_locked(
+        report = _index_locked(
             documents, source, index_dir, encoder, progress, max_chars, keep, settings, embed, sentence_vectors
         )
+        if published is not None:
+            published(report)
+        return report
 
 
 def _index_locked(
@@ -128,6 +155,7 @@ def _index_locked(
     texts = [p.embedding_text() for p in passages]
     vectors, sentence_vectors, sentence_mode = embed_passages(passages, encoder, embed, sentence_mode, progress)
     manifest = build_manifest(encoder, source, len(documents), max_chars, sentence_mode=sentence_mode)
+    entries = document_entries(documents, passages)
     published = save_rows(
         index_dir,
         Rows([p.to_dict() for p in passages], texts, np.full(len(passages), -1, dtype=np.int64), vectors),
@@ -136,11 +164,16 @@ def _index_locked(
         manifest,
         bm25.build(texts),
         sentence_vectors,
-        document_entries(documents, passages),
+        entries,
         keep=keep,
     )
     return BuildReport(
-        Path(index_dir), len(documents), len(passages), time.perf_counter() - started, version=published.name
+        Path(index_dir),
+        len(documents),
+        len(passages),
+        time.perf_counter() - started,
+        version=published.name,
+        passages_by_document={entry.id: entry.passages for entry in entries},
     )
 
 

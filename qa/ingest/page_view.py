@@ -75,13 +75,13 @@ class ImagePages:
         from qa.ingest.readers import image as reader
 
         try:
-            opened, count = reader._open(data)
+            opened, count = reader.open_image(data)
         except Exception as exc:
             raise PageUnavailable(str(exc)) from None
         if not 1 <= page <= count:
             raise PageUnavailable(f"the image has {count} page(s), not {page}")
         try:
-            frame, scale = reader._page(opened, page - 1)
+            frame, scale = reader.upright_page(opened, page - 1)
         except Exception as exc:  # Pillow's many decoding errors (see the image reader)
             raise PageUnavailable(f"page {page} cannot be decoded ({type(exc).__name__})") from None
         width, height = frame.size

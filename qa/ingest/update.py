@@ -34,6 +34,7 @@ from qa.ingest.indexer import (
     document_entries,
     embed_passages,
 )
+from qa.ingest.ingest_report import ingest_report, write_report
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
@@ -53,6 +54,8 @@ class UpdateReport:
     version: str | None = None  # None when nothing changed and no version was written
     skipped: list[str] = field(default_factory=list)
     full_reason: str | None = None  # why every document was embedded, when one was
+    passages_by_document: dict[str, int] = field(default_factory=dict)  # in the version now live
+    report_path: Path | None = None  # the ingest report beside the index (`qa.ingest.ingest_report`)
 
 
 def update_index(
@@ -99,6 +102,11 @@ def update_index(
             embed,
             sentence_vectors,
         )
+        # Written under the lock, so a later build's report is never overwritten by this one's.
+        version = report.version or versions.pointer(index_dir)
+        seconds = time.perf_counter() - started
+        data = ingest_report(corpus_dir, corpus, version, report.passages_by_document, seconds)
+        report.report_path = write_report(index_dir, data)
     report.skipped = corpus.skipped
     report.seconds = time.perf_counter() - started
     return report
@@ -121,7 +129,8 @@ def _update_locked(
     changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
     if live is not None and not changes.any:
         say(f"no document changed since version {live.version}; the index is up to date")
-        return UpdateReport(index_dir, changes, len(live.records), 0, 0.0, None)
+        counts = {entry.id: entry.passages for entry in listed or []}
+        return UpdateReport(index_dir, changes, len(live.records), 0, 0.0, None, passages_by_document=counts)
     say(changes.summary() + (f" (every document embedded: {reason})" if reason else ""))
     carried = set(changes.unchanged) if live is not None else set()
     fresh = [d for d in documents if d.id not in carried]
@@ -135,6 +144,7 @@ def _update_locked(
     manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale, sentence_mode=mode)
     texts = [p.embedding_text() for p in passages]
     say(f"publishing {len(passages)} passages ({settings.kind})")
+    entries = document_entries(documents, passages)
     published = save_rows(
         index_dir,
         Rows([p.to_dict() for p in passages], texts, origin, new_vectors),
@@ -143,10 +153,20 @@ def _update_locked(
         manifest,
         bm25.build(texts),
         sentence_vectors,
-        document_entries(documents, passages),
+        entries,
         keep=keep,
     )
-    return UpdateReport(index_dir, changes, len(passages), len(new_passages), 0.0, published.name, full_reason=reason)
+    counts = {entry.id: entry.passages for entry in entries}
+    return UpdateReport(
+        index_dir,
+        changes,
+        len(passages),
+        len(new_passages),
+        0.0,
+        published.name,
+        full_reason=reason,
+        passages_by_document=counts,
+    )
 
 
 def _reusable(

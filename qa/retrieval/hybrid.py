@@ -2,6 +2,11 @@
 
 Reciprocal rank fusion (Cormack et al., 2009) needs no score calibration between the two
 retrievers, which matters because BM25 scores are unbounded and corpus-dependent.
+
+A third ranking joins the fusion when a question holds text to find as it stands (quoted text, a
+code such as 2023-04-05.0020, Chinese words in an English question: `qa.text.words.literal_terms`):
+the passages holding every token of it, by BM25. A passage that BM25 alone ranks first for a rare
+identifier would otherwise lose to passages both sides rank tenth.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 
 from qa.store.backend import LexicalSearch, VectorSearch
 from qa.text import index_tokens
+from qa.text.words import literal_terms
 
 if TYPE_CHECKING:
     import bm25s
@@ -83,8 +89,32 @@ class Retriever:
                 if score > 0:  # bm25s pads with zero-score rows when few documents match
                     hit = fused.setdefault(int(row), Hit(int(row), 0.0))
                     hit.bm25, hit.score = float(score), hit.score + 1.0 / (self.rrf_k + rank + 1)
+            for rank, row in enumerate(self.literal(questions[q], depth)):
+                hit = fused.setdefault(row, Hit(row, 0.0))
+                hit.score += 1.0 / (self.rrf_k + rank + 1)
             results.append(sorted(fused.values(), key=lambda h: (-h.score, h.row))[:k])
         return results
+
+    def literal(self, question: str, depth: int) -> list[int]:
+        """Rows of the passages that hold every token of one of the question's literal terms, best
+        BM25 score of those tokens first (at most `depth`)."""
+        indptr, indices, data = (np.asarray(self.bm25.scores[key]) for key in ("indptr", "indices", "data"))
+        scores: dict[int, float] = {}
+        for term in literal_terms(question):
+            found = [self._vocab_row(t) for t in dict.fromkeys(index_tokens(term))]
+            cols = [c for c in found if c is not None]
+            if not cols or len(cols) < len(found):
+                continue  # a token no passage has: no passage holds the term
+            columns = [_column(indices, data, indptr[c], indptr[c + 1]) for c in cols]
+            holders = columns[0][0]
+            for rows, _ in columns[1:]:
+                holders = np.intersect1d(holders, rows, assume_unique=True)
+            weight = np.zeros(len(holders))
+            for rows, values in columns:
+                weight += values[np.isin(rows, holders, assume_unique=True)]  # both ascending: they line up
+            for row, value in zip(holders.tolist(), weight.tolist()):
+                scores[row] = scores.get(row, 0.0) + value
+        return sorted(scores, key=lambda row: (-scores[row], row))[:depth]
 
     def _bm25(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
         rows = np.zeros((len(questions), depth), dtype=np.int64)
@@ -102,3 +132,10 @@ class Retriever:
     def _vocab_row(self, token: str) -> int | None:
         col = self.bm25.vocab_dict.get(token)
         return col if col is not None and col < len(self._df) else None
+
+
+def _column(indices: np.ndarray, data: np.ndarray, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """One token's passages (ascending) and its BM25 score in each."""
+    rows, values = indices[start:end], data[start:end]
+    order = np.argsort(rows, kind="stable")
+    return rows[order], values[order]

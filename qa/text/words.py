@@ -10,10 +10,14 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from qa.text.script import is_cjk, normalize
+from qa.text.script import is_cjk, is_mostly_cjk, normalize
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _WORDISH = re.compile(r"\w", re.UNICODE)
+# Text a question quotes: it was copied from the document and is worth finding as it stands.
+_QUOTED = re.compile(r'“([^”]{2,})”|"([^"]{2,})"|「([^」]{2,})」|『([^』]{2,})』|《([^》]{2,})》')
+# A code or identifier: a digit with letters or inner punctuation (2023-04-05.0020, FAA-2020-0746, ISO9001).
+_CODE = re.compile(r"(?<![\w.-])(?=[\w.-]*\d)(?=[\w.-]*[A-Za-z.\-])[A-Za-z0-9][\w.-]*[A-Za-z0-9](?![\w-])")
 
 # Function words that carry no evidence of relevance; question words are handled by the reader.
 STOPWORDS = frozenset(
@@ -56,6 +60,19 @@ def index_tokens(text: str) -> list[str]:
         chars = run.group()
         tokens.extend(chars[i : i + 2] for i in range(len(chars) - 1))
     return tokens
+
+
+def literal_terms(question: str) -> list[str]:
+    """Parts of a question to find as they stand: quoted text, codes and identifiers (a digit among
+    letters or inner punctuation, five characters or more), and in a question written mostly in
+    another script, its Chinese runs (an English question naming the line 明月松间照 or 第七章 has
+    copied them from the document; the dense side, which reads across languages, weighs them little)."""
+    norm = normalize(question)
+    found = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(norm)]
+    found += [m.group() for m in _CODE.finditer(norm) if len(m.group()) >= 5]
+    if not is_mostly_cjk(norm):
+        found += [m.group() for m in _CJK_RUN.finditer(norm)]
+    return list(dict.fromkeys(t.strip() for t in found if t.strip()))
 
 
 def query_terms(question: str) -> list[str]:

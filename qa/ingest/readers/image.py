@@ -3,7 +3,8 @@
 An image is one document of kind "image": its paragraphs are blocks on their page (1 for PNG and
 JPEG) with a box per character in points (1/72 inch) from the image's top-left, its pixels taken
 at the dpi the file records, or at 72 dpi (a pixel a point) when it records none. The source text
-is the blocks joined by blank lines.
+is the blocks joined by blank lines. Each frame has a time limit (`qa.ingest.readers.page_clock`):
+a frame past it is reported and skipped, and an image with one frame is skipped saying so.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from qa.ingest.documents import Block, Document
+from qa.ingest.readers.page_clock import PageOver, current
 from qa.ingest.readers.reader import Problems, Skip
 from qa.ingest.readers.text import stem_title
 
@@ -39,7 +41,7 @@ class ImageReader:
 
         if not ocr.available():
             raise Skip(NOT_INSTALLED)
-        image, count = _open(data)
+        image, count = open_image(data)
         with image:
             try:
                 ocr.warm_up()  # only once an image opens: a damaged file costs no model load
@@ -57,10 +59,10 @@ class ImageReader:
 
 # Pillow's decoders raise many kinds of error for a damaged or cut-short file (OSError, SyntaxError,
 # ValueError, EOFError, DecompressionBombError...), and so may OpenCV and ONNX Runtime on a strange
-# image: in _open and _read_pages any of them means this image, or this page of it, cannot be read.
+# image: in open_image and _read_pages any of them means this image, or this page of it, cannot be read.
 
 
-def _open(data: bytes) -> tuple[Image.Image, int]:
+def open_image(data: bytes) -> tuple[Image.Image, int]:
     """The image (not yet decoded) and its number of pages; Skip when it cannot be opened."""
     from PIL import Image
 
@@ -77,10 +79,18 @@ def _read_pages(rel: str, image: Image.Image, count: int, problems: Problems) ->
 
     blocks: list[Block] = []
     failed = ""
+    slow: PageOver | None = None
+    clock = current()
     for number in range(1, count + 1):
         try:
-            page, scale = _page(image, number - 1)
-            found = ocr_page(page, number, scale)
+            with clock.page(number):
+                page, scale = upright_page(image, number - 1)
+                found = ocr_page(page, number, scale)
+        except PageOver as exc:
+            slow = exc
+            if count > 1:
+                problems(f"{rel}:page {number}", f"OCR {exc}")
+            continue
         except Exception as exc:
             failed = failed or _reason(exc)
             if count > 1:
@@ -90,10 +100,12 @@ def _read_pages(rel: str, image: Image.Image, count: int, problems: Problems) ->
         blocks.extend(dataclasses.replace(b, start=b.start + base, end=b.end + base) for b in found)
     if failed and (count == 1 or not blocks):
         raise Skip(f"not a readable image ({failed}); it may be damaged or cut short")
+    if slow is not None and not blocks:
+        raise Skip(f"OCR {slow}" if count == 1 else f"none of its {count} pages could be read: OCR {slow}")
     return blocks
 
 
-def _page(image: Image.Image, index: int) -> tuple[Image.Image, float]:
+def upright_page(image: Image.Image, index: int) -> tuple[Image.Image, float]:
     """One frame decoded and turned upright as a camera's orientation tag says, and its pixels per point."""
     from PIL import ImageOps
 

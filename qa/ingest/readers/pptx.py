@@ -1,9 +1,11 @@
 """PowerPoint (.pptx): one document a file, a section a slide, every block on its slide's page.
 
-Each slide starts with its title as a heading (level 2, so passages keep the deck's title and take
-the slide's as their section); its shapes follow in reading order (top to bottom, then left to
-right; grouped shapes in their group's place): each text paragraph a block, table rows naming
-their columns, a chart's series by category, and last the speaker notes marked as notes.
+Each slide starts with its number and title as a heading (level 2, so passages keep the deck's
+title and take the slide's as their section: "Slide 3: Results", "Slide 1 (title slide): AutoGen",
+since people ask about "the table on slide 3" or "the authors on the title slide"); its shapes
+follow in reading order (top to bottom, then left to right; grouped shapes in their group's
+place): each text paragraph a block, table rows naming their columns, a chart's series by
+category, and last the speaker notes marked as notes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from qa.ingest.readers.blocks import BlockList, tidy
 from qa.ingest.readers.cell_text import general
 from qa.ingest.readers.office_package import check_package, has_part, unreadable
 from qa.ingest.readers.reader import Problems, Skip
-from qa.ingest.readers.table_rows import Grid, row_text, table_rows
+from qa.ingest.readers.table_rows import Grid, row_texts, table_rows
 from qa.ingest.readers.text import stem_title
 
 _MAIN_PART = re.compile(r"ppt/presentation\.xml")
@@ -67,7 +69,7 @@ def _slide_texts(slide: Any, number: int) -> tuple[str, list[tuple[str, int]]]:
     title_shape = slide.shapes.title
     title = tidy(title_shape.text_frame.text, heading=True) if title_shape is not None else ""
     # An untitled slide still opens a section, so its text is not filed under the slide before.
-    texts = [(title or f"Slide {number}", SLIDE_HEADING)]
+    texts = [(slide_heading(number, title, _is_title_slide(slide)), SLIDE_HEADING)]
     skip = title_shape.shape_id if title_shape is not None else None
     texts.extend((text, 0) for text in _shape_texts(slide.shapes, skip))
     notes = _notes(slide)
@@ -76,6 +78,19 @@ def _slide_texts(slide: Any, number: int) -> tuple[str, list[tuple[str, int]]]:
 
         texts.append((("备注：" if is_mostly_cjk(notes) else "Notes: ") + notes, 0))
     return title, texts
+
+
+def slide_heading(number: int, title: str, title_slide: bool = False) -> str:
+    """The section a slide opens: its number, whether it is the deck's title slide, its title."""
+    name = f"Slide {number} (title slide)" if title_slide else f"Slide {number}"
+    return f"{name}: {title}" if title else name
+
+
+def _is_title_slide(slide: Any) -> bool:
+    """A slide laid out with a centred title (the Title Slide layout), where a deck names its authors."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    return any(p.placeholder_format.type == PP_PLACEHOLDER.CENTER_TITLE for p in slide.placeholders)
 
 
 def _shape_texts(shapes: Iterable[Any], skip: int | None) -> Iterator[str]:
@@ -129,7 +144,7 @@ def _chart_texts(chart: Any) -> Iterator[str]:
         categories = [str(c) for c in plot.categories]
         for series in plot.series:
             values = ["" if v is None else general(v) for v in series.values]
-            yield row_text(["", *categories], [tidy(series.name or ""), *values])
+            yield from row_texts(["", *categories], [tidy(series.name or ""), *values])
 
 
 def _notes(slide: Any) -> str:

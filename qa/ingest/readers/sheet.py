@@ -6,6 +6,10 @@ trail below. The header is the first row as wide as the table whose cells are mo
 above it form a heading; a later copy of the header (or an all-text wide row after a gap in a
 table of numbers) starts a new table, the short rows just above it its heading. Rows stream
 through: only the first `LOOKAHEAD` are held, to find the header.
+
+A footnote below a table ("(e) Mainly corporate expenses") names what its mark stands on
+("(e) Unallocated items: Mainly corporate expenses"): read alone, a passage of footnotes says
+nothing about the rows they explain, and the question asks about those rows.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from itertools import chain, islice
 
 from qa.ingest.documents import Block
 from qa.ingest.readers.blocks import BlockList
-from qa.ingest.readers.table_rows import row_text
+from qa.ingest.readers.table_rows import row_texts
 
 # (text as shown, whether it is text rather than a number, date or truth value); "" for an empty cell.
 Cell = tuple[str, bool]
@@ -29,6 +33,8 @@ TITLE_CHARS = 120  # a longer row above the header is a note, kept as text, not 
 _PENDING_MAX = 8  # short rows held while waiting to see whether a new header follows them
 _HEADER_ROWS_MAX = 3
 _YEAR = re.compile(r"(19|20)\d\d")  # a year in a header row is a column name, not a number
+_MARKED = re.compile(r"^(?P<name>.*\S)\s*(?P<mark>\([a-z]\)|\(\d{1,2}\)|\*{1,3})$")  # Sales (a), Other*
+_NOTE = re.compile(r"^(?P<mark>\([a-z]\)|\(\d{1,2}\)|\*{1,3})\s+(?P<note>\S.*)$", re.S)  # (a) Composed of ...
 
 
 def sheet_page(rows: Iterable[Row], page: int | None) -> list[Block]:
@@ -91,6 +97,7 @@ class _Table:
         self.pending: list[Row] = []  # short rows that may be the heading of a next table
         self.group: list[str] = []
         self.numbers = self.cells = 0  # of the current table's data, to tell a new header from a text row
+        self.marks: dict[str, list[str]] = {}  # a footnote mark -> the names and labels it stands on
 
     def is_wide(self, row: Row) -> bool:
         return _count(row) >= self.threshold
@@ -117,6 +124,8 @@ class _Table:
             parts = [row[k][0] for row in headers if k < len(row) and row[k][0]]
             self.names.append(" ".join(dict.fromkeys(parts)))
         self.numbers = self.cells = 0
+        self.marks = {}
+        self._mark(self.names)
 
     def add(self, row: Row, gap_before: bool) -> Iterator[tuple[str, int]]:
         texts = _texts(row)
@@ -158,10 +167,32 @@ class _Table:
             if text:
                 self.cells += 1
                 self.numbers += not is_text
-        text = row_text(self.names, [t for t, _ in row])
-        if self.group and sum(len(t) + 1 for t in self.group) + len(text) > GROUP_CHARS:
-            yield from self._flush_group()
-        self.group.append(text)
+        note = self._note(row)
+        if note is not None:
+            yield from self._grouped([note])
+            return
+        self._mark([t for t, is_text in row if is_text])
+        yield from self._grouped(row_texts(self.names, [t for t, _ in row]))
+
+    def _mark(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            marked = _MARKED.match(text)
+            if marked and marked["name"] not in self.marks.setdefault(marked["mark"], []):
+                self.marks[marked["mark"]].append(marked["name"])
+
+    def _note(self, row: Row) -> str | None:
+        """A footnote row with what its mark stands on ("(e) Unallocated items: ..."); None for another row."""
+        filled = [text for text, _ in row if text]
+        note = _NOTE.match(filled[0]) if len(filled) == 1 else None
+        if note is None or note["mark"] not in self.marks:
+            return None
+        return f"{note['mark']} {' / '.join(self.marks[note['mark']])}: {note['note']}"
+
+    def _grouped(self, texts: list[str]) -> Iterator[tuple[str, int]]:
+        for text in texts:
+            if self.group and sum(len(t) + 1 for t in self.group) + len(text) > GROUP_CHARS:
+                yield from self._flush_group()
+            self.group.append(text)
 
     def _flush_pending(self) -> Iterator[tuple[str, int]]:
         rows, self.pending = self.pending, []

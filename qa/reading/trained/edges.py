@@ -36,6 +36,9 @@ _NOT_ASKED = {"时候", "方面", "样子"}  # 什么时候 asks a time, 哪方�
 _FUNCTION = "的是在了和与及或为于等"
 _BREAK = re.compile(rf"[，。；！？、,.;!?（）()「」《》“”\s{_FUNCTION}]")
 _OPEN, _CLOSE = "《「“（(", "》」”）)"
+_FULL_STOPS = "。！？；!?;"
+# A point that belongs to the word before it: initials (U.S., e.g.) and common short forms.
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Ltd|Co|Corp|No|St|Jr|Sr|Dr|Mr|Mrs|Ms|vs|etc|al)\.$")
 _ECHO_JOIN = "的是为:：，,、 "  # what links a repeated question part to the answer (创新药科露平, 是X)
 
 
@@ -61,6 +64,7 @@ class Edges:
 
     def _edges(self, text: str, start: int, end: int) -> tuple[int, int]:
         start, end = whole_words(text, start, end)  # a subword reader may end 12,000 tonnes at "tonn"
+        end = _before_full_stop(text, start, end)
         if not self.chinese:
             return start, end
         start += self._echo(text[start:end])
@@ -84,6 +88,17 @@ class Edges:
                 rest = span[n:].lstrip(_ECHO_JOIN)
                 return len(span) - len(rest) if rest else 0
         return 0
+
+
+def _before_full_stop(text: str, start: int, end: int) -> int:
+    """Where the span ends without the mark that ends its sentence: `2020.` is 2020, a table row's
+    `71,137.` is 71,137 (rows end as sentences: `qa.ingest.readers.table_rows`). An abbreviation
+    keeps its point (U.S., Inc.), and a span that is only the mark is left alone."""
+    while end - start > 1 and text[end - 1] in _FULL_STOPS:
+        end -= 1
+    if end - start > 1 and text[end - 1] == "." and not _ABBREVIATION.search(text[start:end]):
+        end -= 1
+    return end
 
 
 def _asked(tokens: Sequence[tuple[str, str]]) -> tuple[bool, str]:

@@ -156,3 +156,24 @@ def test_spans_that_meet_keep_the_higher_score_best_first() -> None:
         fold(passage), [(b, b + 3, 0.2), (a, b + 3, 0.6), (0, 2, 0.4)]
     )
     assert moved == [(b, b + 3, 0.6), (0, 2, 0.4)]
+
+
+@pytest.mark.parametrize(
+    "question,passage,span,answer",
+    [
+        (
+            "When was it published?",
+            "The notice was published on 3 September 2020. Comments follow.",
+            "3 September 2020.",
+            "3 September 2020",
+        ),
+        ("How many checks for Alabama?", "Alabama | Permit: 2,310; Totals: 71,137.", "71,137.", "71,137"),
+        ("表中杭州银行的已使用额度是多少？", "杭州银行 | 已使用额度: 32,690.00。", "32,690.00。", "32,690.00"),
+        ("Where was it founded?", "It was founded in the U.S.", "the U.S.", "the U.S."),
+        ("Who makes it?", "It is made by Acme Inc.", "Acme Inc.", "Acme Inc."),
+    ],
+)
+def test_the_mark_ending_a_sentence_is_not_part_of_the_answer(
+    question: str, passage: str, span: str, answer: str
+) -> None:
+    assert _moved(question, passage, span) == answer

@@ -85,10 +85,10 @@ def test_headings_paragraphs_lists_and_tables_in_body_order() -> None:
         ("We hired people this year.", 0),
         ("First item", 0),
         ("Second item", 0),
-        ("学历: 本科; 人数: 12", 0),
+        ("学历: 本科; 人数: 12.", 0),
         ("Money", 2),
-        ("Revenue | 2023: 1,234; 2024: 1,500", 0),
-        ("Cost | 2023: 800; 2024: 900", 0),
+        ("Revenue | 2023: 1,234; 2024: 1,500.", 0),
+        ("Cost | 2023: 800; 2024: 900.", 0),
         ("Closing words.", 0),
     ]
     assert doc.title == "Annual report"
@@ -107,7 +107,7 @@ def test_a_group_header_names_the_columns_under_it() -> None:
 
     doc = read(saved(document))
 
-    assert [b.text for b in doc.blocks] == ["Region: North; 2023 H1: 5; 2023 H2: 7"]
+    assert [b.text for b in doc.blocks] == ["Region: North; 2023 H1: 5; 2023 H2: 7."]
 
 
 def test_chinese_style_names_and_outline_levels_mark_headings() -> None:

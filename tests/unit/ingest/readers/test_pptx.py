@@ -69,13 +69,13 @@ def test_slides_are_sections_read_top_to_bottom_with_tables_groups_and_notes() -
     doc = read(saved(deck), "launch.pptx")
 
     assert [(b.text, b.heading, b.page) for b in doc.blocks] == [
-        ("Launch review", 2, 1),
+        ("Slide 1 (title slide): Launch review", 2, 1),  # where a deck names its authors
         ("Team A", 0, 1),
-        ("Numbers", 2, 2),
+        ("Slide 2: Numbers", 2, 2),  # people ask about "slide 2"
         ("Intro", 0, 2),
         ("Right of the intro", 0, 2),
-        ("Sales | 2023: 10; 2024: 12", 0, 2),
-        ("Costs | 2023: 7; 2024: 8", 0, 2),
+        ("Sales | 2023: 10; 2024: 12.", 0, 2),  # a row ends a sentence: it stands alone in a passage
+        ("Costs | 2023: 7; 2024: 8.", 0, 2),
         ("Below the table", 0, 2),
         ("Notes: Mention the budget.", 0, 2),
         ("Slide 3", 2, 3),  # an untitled slide still opens its own section
@@ -100,4 +100,4 @@ def test_a_chart_gives_its_series_by_category() -> None:
 
     doc = read(saved(deck))
 
-    assert "Revenue | Q1: 1.5; Q2: 2" in [b.text for b in doc.blocks]
+    assert "Revenue | Q1: 1.5; Q2: 2." in [b.text for b in doc.blocks]

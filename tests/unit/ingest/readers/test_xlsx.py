@@ -102,8 +102,8 @@ def test_a_sheet_is_a_document_with_its_title_row_as_heading_and_cells_as_shown(
     assert [(b.text, b.heading, b.page) for b in sales_doc.blocks] == [
         ("2023 Sales Report", 2, 1),
         (
-            "Name: Widget; Amount: 1,234.50; Date: 2023-05-01; Total: 2,469.00\n"
-            "Name: Gadget; Amount: 12; Date: 2023-06-02 09:30",
+            "Name: Widget; Amount: 1,234.50; Date: 2023-05-01; Total: 2,469.00.\n"
+            "Name: Gadget; Amount: 12; Date: 2023-06-02 09:30.",
             0,
             1,
         ),
@@ -135,9 +135,9 @@ def test_a_second_table_under_a_repeated_header_gets_its_own_heading() -> None:
 
     assert [(b.text, b.heading) for b in doc.blocks] == [
         ("3.1 Operating segments", 2),
-        ("Zone A | Sales: 100; Profit: (10)\nZone B | Sales: 200; Profit: 20", 0),
+        ("Zone A | Sales: 100; Profit: (10).\nZone B | Sales: 200; Profit: 20.", 0),
         ("In millions of CHF January–June 2022", 2),
-        ("Zone A | Sales: 90; Profit: 9\n(a) Zones are regions.", 0),
+        ("Zone A | Sales: 90; Profit: 9.\n(a) Zones are regions.", 0),
     ]
 
 
@@ -155,7 +155,7 @@ def test_rows_stream_through_and_short_rows_share_blocks() -> None:
     blocks = sheet_blocks(rows())
     first, _ = next(blocks)
     assert read_so_far < 100
-    assert first.startswith("Item: item 0; Count: 0\nItem: item 1; Count: 1\n")
+    assert first.startswith("Item: item 0; Count: 0.\nItem: item 1; Count: 1.\n")
     texts = [first] + [text for text, _ in blocks]
     assert all(len(text) <= GROUP_CHARS for text in texts)
     assert sum(text.count("\n") + 1 for text in texts) == 100_000
@@ -176,3 +176,26 @@ def test_unreadable_workbooks_are_skipped_with_the_reason(tmp_path: Path) -> Non
     empty = openpyxl.Workbook()
     with pytest.raises(Skip, match="no visible sheet has any text"):
         XlsxReader().read("empty.xlsx", saved(empty), lambda where, why: None)
+
+
+def test_a_footnote_names_the_column_or_row_its_mark_stands_on() -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [
+        [None, "Sales (a)", "Profit"],
+        ["Zone A", 100, 10],
+        ["Unallocated items (b)", 0, -5],
+        [],
+        ["(a) Net of rebates."],
+        ["(b) Mainly corporate expenses."],
+        ["(c) A mark nothing carries stays as it is."],
+    ]:
+        sheet.append(row)
+
+    [doc] = read(saved(workbook))
+
+    text = "\n".join(b.text for b in doc.blocks)
+    # Read alone, "(b) Mainly corporate expenses." would not say what the unallocated items are.
+    assert "(a) Sales: Net of rebates." in text
+    assert "(b) Unallocated items: Mainly corporate expenses." in text
+    assert "(c) A mark nothing carries stays as it is." in text
