@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,15 @@ class FileRead:
     seconds: float = 0.0
     skipped: str | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)  # parts not read: (where, why)
+    unchanged: bool = False  # its bytes are as an update's live version read them: its documents carried, not parsed
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file as the live version read it: its bytes' sha256 and the ids of its documents, in order."""
+
+    digest: str
+    documents: tuple[str, ...]
 
 
 @dataclass
@@ -54,9 +64,14 @@ class CorpusReport:
     files: list[FileRead] = field(default_factory=list)  # every file found, in order
     limits: dict[str, float] = field(default_factory=dict)  # the size and time limits it was read with
 
+    @property
+    def order(self) -> list[str]:
+        """Every document's id in corpus order, read now or carried over unchanged (`FileRead.unchanged`)."""
+        return [doc for f in self.files if f.skipped is None for doc in f.documents]
+
     def require_documents(self, root: str | Path) -> None:
         """Refuse a corpus with nothing to index, saying why, before anything is written."""
-        if any(doc.blocks for doc in self.documents):
+        if any(doc.blocks for doc in self.documents) or any(f.unchanged and f.documents for f in self.files):
             return
         why = f"; {len(self.skipped)} skipped, first: {self.skipped[0]}" if self.skipped else ""
         raise CorpusError(f"no documents with text to index in {root}{why}; add documents, then run again")
@@ -68,6 +83,7 @@ def read_corpus(
     workers: int | None = None,
     progress: bool = False,
     page_seconds: float | None = None,
+    known: Mapping[str, KnownFile] | None = None,
 ) -> CorpusReport:
     """Read every supported file under root (recursively, in a stable order; `qa.ingest.folder` says
     which files are found and how links are treated).
@@ -79,6 +95,9 @@ def read_corpus(
         progress: show files and pages read per second (a bar on a terminal, a line every 30 s in a log).
         page_seconds: the most one page may take, else it is skipped; None: RAGQA_PAGE_SECONDS
             (`qa.config.Settings.page_seconds`).
+        known: files as an update's live version read them, by path: one whose bytes still hash the
+            same is not parsed again; its documents are listed (`FileRead.unchanged`) for the caller
+            to carry over.
     """
     root = Path(root)
     report = CorpusReport()
@@ -94,7 +113,7 @@ def read_corpus(
     seen_ids: set[str] = set()
     pages = 0
 
-    def collect(rel: str, parsed: Parsed) -> None:
+    def collect(rel: str, parsed: Parsed, file_digest: str | None = None) -> None:
         nonlocal pages
         for where, why in parsed.problems:
             _skip(report, where, why)
@@ -104,6 +123,7 @@ def read_corpus(
             if doc.id in seen_ids:
                 doc.id = f"{rel}:{doc.id}"  # two JSONL files may both number their records from 1
             seen_ids.add(doc.id)
+            doc.digest = file_digest
             report.documents.append(doc)
         ids = [doc.id for doc in parsed.documents]
         report.files.append(
@@ -114,6 +134,7 @@ def read_corpus(
         shown.update(1)
 
     pending: deque[Job] = deque()
+    digests: dict[str, str] = {}  # of the files being parsed
     with (
         parsers(workers, page_seconds) as parse,
         bar(len(listing.files), progress, "reading", "file", delay=BAR_DELAY) as shown,
@@ -126,13 +147,21 @@ def read_corpus(
                 continue
             # Every file read counts, parsed or not: converting a skipped file to a readable one is a change.
             digest.update(rel.encode() + b"\0" + raw + b"\0")
+            file_digest = hashlib.sha256(raw).hexdigest()
+            same = (known or {}).get(rel)
+            if same is not None and same.digest == file_digest:
+                seen_ids.update(same.documents)
+                report.files.append(FileRead(rel, documents=list(same.documents), unchanged=True))
+                shown.update(1)
+                continue
+            digests[rel] = file_digest
             pending.append(parse.submit(rel, raw))
             while len(pending) > parse.ahead or (pending and pending[0].done()):
                 job = pending.popleft()
-                collect(job.rel, parse.result(job))
+                collect(job.rel, parse.result(job), digests[job.rel])
         while pending:
             job = pending.popleft()
-            collect(job.rel, parse.result(job))
+            collect(job.rel, parse.result(job), digests[job.rel])
     report.files.sort(key=lambda f: PurePosixPath(f.path))
     report.checksum = digest.hexdigest()
     return report

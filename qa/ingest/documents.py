@@ -44,6 +44,9 @@ class Document:
         "text"  # the reader's name (text, markdown, html, jsonl, pdf, docx, ...) | dataset (evaluation contexts)
     )
     line: int | None = None  # line number of a JSONL record
+    # sha256 of the bytes of the file it was read from (set by `qa.ingest.corpus.read_corpus`): an update
+    # finds a file unchanged by it and carries its documents over without parsing it again.
+    digest: str | None = field(default=None, compare=False)
 
 
 def content_hash(doc: Document) -> str:

@@ -18,6 +18,7 @@ from qa.ingest.corpus import CorpusReport, corpus_checksum, read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.ingest_report import ingest_report, write_report
 from qa.ingest.passages import MAX_CHARS, MIN_CHARS, Passage, split_passages
+from qa.ingest.readers.fingerprint import fingerprint
 from qa.retrieval import cosine_scale
 from qa.store import bm25, catalog, read_manifest, sentences, versions
 from qa.store.backend import BackendSettings
@@ -195,7 +196,12 @@ def corpus_source(corpus_dir: str | Path, corpus: CorpusReport) -> dict[str, Any
     """What a version records of the corpus it was built from: where, its checksum, and every file
     skipped with the reason (the build's report, kept in the manifest beside the index)."""
     skipped = [{"file": where, "reason": why} for where, _, why in (s.partition(": ") for s in corpus.skipped)]
-    return {"path": str(Path(corpus_dir).resolve()), "checksum": corpus.checksum, "skipped": skipped}
+    return {
+        "path": str(Path(corpus_dir).resolve()),
+        "checksum": corpus.checksum,
+        "readers": fingerprint(),  # an update reuses unchanged files' documents only under the same readers
+        "skipped": skipped,
+    }
 
 
 def build_manifest(
@@ -231,7 +237,9 @@ def build_manifest(
 def document_entries(documents: list[Document], passages: list[Passage]) -> list[catalog.Entry]:
     """Each document's content hash and passage count, in passage order."""
     counts = Counter(p.doc for p in passages)
-    return [catalog.Entry(d.id, content_hash(d), counts[d.id]) for d in documents]
+    return [
+        catalog.Entry(d.id, content_hash(d), counts[d.id], d.digest, d.path if d.digest else None) for d in documents
+    ]
 
 
 def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:

@@ -98,6 +98,7 @@ def _read(file: FileRead, passages: dict[str, int]) -> dict[str, Any]:
         "documents": len(file.documents),
         "passages": sum(passages.get(doc, 0) for doc in file.documents),
         "seconds": round(file.seconds, 3),
+        **({"unchanged": True} if file.unchanged else {}),  # carried over from the live version, not parsed
         **({"parts_skipped": _parts(file)} if file.problems else {}),
     }
 

@@ -24,8 +24,8 @@ import numpy as np
 from embeddings.encoder import Encoder
 from qa.errors import RagqaError
 from qa.ingest.changes import Changes, compare
-from qa.ingest.corpus import read_corpus
-from qa.ingest.documents import Document, content_hash
+from qa.ingest.corpus import CorpusReport, KnownFile, read_corpus
+from qa.ingest.documents import content_hash
 from qa.ingest.indexer import (
     Embed,
     build_manifest,
@@ -36,6 +36,7 @@ from qa.ingest.indexer import (
 )
 from qa.ingest.ingest_report import ingest_report, write_report
 from qa.ingest.passages import MAX_CHARS, Passage, split_passages
+from qa.ingest.readers.fingerprint import fingerprint
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
 from qa.store.index import Rows, StoredIndex, open_index, save_rows
@@ -83,16 +84,20 @@ def update_index(
     started = time.perf_counter()
     settings = backend or BackendSettings()
     settings.check()
-    corpus = read_corpus(corpus_dir, progress=bars)
-    # An empty or all-skipped corpus is refused, not published as an index of nothing over the live one.
-    corpus.require_documents(corpus_dir)
-    source = corpus_source(corpus_dir, corpus)
     say = progress or (lambda _line: None)
+    # Locked before reading: which files need no parsing is decided against the live version, which
+    # must not change before the update publishes over it.
     with versions.build_lock(index_dir):
+        live, listed, reason = _reusable(Path(index_dir), encoder, max_chars, settings)
+        corpus = read_corpus(corpus_dir, progress=bars, known=_known_files(live))
+        # An empty or all-skipped corpus is refused, not published as an index of nothing over the live one.
+        corpus.require_documents(corpus_dir)
+        source = corpus_source(corpus_dir, corpus)
         report = _update_locked(
-            corpus.documents,
+            corpus,
             source,
             Path(index_dir),
+            (live, listed, reason),
             encoder,
             say,
             bars,
@@ -113,9 +118,10 @@ def update_index(
 
 
 def _update_locked(
-    documents: list[Document],
+    corpus: CorpusReport,
     source: dict[str, Any],
     index_dir: Path,
+    reusable: tuple[StoredIndex | None, list[catalog.Entry] | None, str | None],
     encoder: Encoder,
     say: Progress,
     bars: bool,
@@ -125,26 +131,31 @@ def _update_locked(
     embed: Embed | None,
     sentence_mode: str,
 ) -> UpdateReport:
-    live, listed, reason = _reusable(index_dir, encoder, max_chars, settings)
-    changes = compare(listed or [], [(d.id, content_hash(d)) for d in documents])
+    live, listed, reason = reusable
+    order = corpus.order
+    parsed = {d.id: d for d in corpus.documents}
+    before = {e.id: e for e in listed or []}
+    # A document of an unchanged file (not parsed again) has the hash the live version recorded.
+    changes = compare(listed or [], [(i, content_hash(parsed[i]) if i in parsed else before[i].hash) for i in order])
     if live is not None and not changes.any:
         say(f"no document changed since version {live.version}; the index is up to date")
         counts = {entry.id: entry.passages for entry in listed or []}
         return UpdateReport(index_dir, changes, len(live.records), 0, 0.0, None, passages_by_document=counts)
     say(changes.summary() + (f" (every document embedded: {reason})" if reason else ""))
     carried = set(changes.unchanged) if live is not None else set()
-    fresh = [d for d in documents if d.id not in carried]
+    fresh = [d for d in corpus.documents if d.id not in carried]
     new_passages = split_passages(fresh, max_chars=max_chars, fits=encoder.fits)
     say(f"embedding {len(new_passages)} passages of {len(fresh)} documents")
     # New sentences are made as the live version's were, so one index never mixes the two kinds.
     mode = (live.manifest.get("sentences") or {}).get("vectors", "encoded") if live is not None else sentence_mode
     new_vectors, new_sentences, mode = embed_passages(new_passages, encoder, embed, mode, bars)
-    passages, origin, sentence_vectors = _assemble(documents, carried, live, new_passages, new_sentences, encoder.dim)
+    passages, origin, sentence_vectors = _assemble(order, carried, live, new_passages, new_sentences, encoder.dim)
     scale = live.manifest["model"].get("cosine_scale") if live is not None else None
-    manifest = build_manifest(encoder, source, len(documents), max_chars, scale=scale, sentence_mode=mode)
+    manifest = build_manifest(encoder, source, len(order), max_chars, scale=scale, sentence_mode=mode)
     texts = [p.embedding_text() for p in passages]
     say(f"publishing {len(passages)} passages ({settings.kind})")
-    entries = document_entries(documents, passages)
+    made = {e.id: e for e in document_entries(corpus.documents, passages)}  # everything parsed now
+    entries = [made.get(i) or before[i] for i in order]
     published = save_rows(
         index_dir,
         Rows([p.to_dict() for p in passages], texts, origin, new_vectors),
@@ -217,8 +228,24 @@ def _rows_by_document(live: StoredIndex) -> dict[str, range]:
     return rows
 
 
+def _known_files(live: StoredIndex | None) -> dict[str, KnownFile]:
+    """The live version's files by path, where it kept their bytes' digests and was read by these
+    readers: an update parses one again only when its bytes changed."""
+    if live is None or (live.manifest.get("corpus") or {}).get("readers") != fingerprint():
+        return {}  # read by other readers (an upgrade): every file is read again
+    files: dict[str, tuple[str | None, list[str]]] = {}
+    for entry in live.documents or []:
+        if entry.path is None:
+            continue
+        digest, ids = files.setdefault(entry.path, (entry.file, []))
+        ids.append(entry.id)
+        if digest != entry.file:  # its documents disagree: read it again
+            files[entry.path] = (None, ids)
+    return {path: KnownFile(digest, tuple(ids)) for path, (digest, ids) in files.items() if digest}
+
+
 def _assemble(
-    documents: list[Document],
+    order: list[str],
     carried: set[str],
     live: StoredIndex | None,
     new_passages: list[Passage],
@@ -235,15 +262,15 @@ def _assemble(
     passages: list[Passage] = []
     origin: list[int] = []
     sentence_parts: list[np.ndarray] = [np.zeros((0, dim), dtype=np.float16)]
-    for doc in documents:
-        if doc.id in carried and live is not None:
-            for row in old_rows[doc.id]:
+    for doc_id in order:
+        if doc_id in carried and live is not None:
+            for row in old_rows[doc_id]:
                 passage = Passage.from_dict(live.records[row])
                 passages.append(passage)
                 origin.append(row)
                 sentence_parts.append(_known_sentences(live, passage.text, dim))
         else:
-            for n in fresh_rows.get(doc.id, []):
+            for n in fresh_rows.get(doc_id, []):
                 passages.append(new_passages[n])
                 origin.append(-1)
                 sentence_parts.append(new_sentences[fresh_sentences[n]])

@@ -2,7 +2,8 @@
 
 `ragqa index --update` compares these hashes with the corpus as it is now, so it embeds only the
 documents that are new or changed and carries the others' passages, vectors and sentence vectors
-over from the live version.
+over from the live version; a file whose bytes hash as its documents' `file` digest is not even
+parsed again (an unchanged scan is not OCR'd twice).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ class Entry:
     id: str
     hash: str  # qa.ingest.documents.content_hash
     passages: int
+    file: str | None = None  # sha256 of its file's bytes (qa.ingest.documents.Document.digest); None: not kept
+    path: str | None = None  # the file it was read from, relative to the corpus folder; None: not kept
 
 
 def save(entries: Sequence[Entry], folder: Path) -> None:
-    jsonl.write(folder / FILE, (asdict(entry) for entry in entries))
+    # An entry without a file digest is written as older versions wrote it.
+    jsonl.write(folder / FILE, ({k: v for k, v in asdict(e).items() if v is not None} for e in entries))
 
 
 def load(data: bytes | None) -> list[Entry] | None:

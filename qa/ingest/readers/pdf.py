@@ -1,12 +1,15 @@
 """PDF with a text layer, through pdfplumber: paragraphs in column order, headings, tables by row, each character boxed.
 
 Pages are read one at a time and released (a 300-page file is never parsed whole at once); what
-is kept of a page is its lines and table rows. Running headers and footers are found across
-pages, heading levels across the document, then every paragraph becomes a block on its page.
+is kept of a page is its lines and table rows. A table going on over a page break takes its
+column headers and caption from the page before (`pdf_table_heads`). Running headers and footers
+are found across pages, heading levels across the document, then every paragraph becomes a block
+on its page.
 The document's source text is its blocks joined by blank lines, so `block.text` is the slice
 `source[start:end]`. A scanned page (no text layer, an image) is rendered with pypdfium2 and read by
 OCR (`qa.ingest.readers.ocr`, the optional `ocr` extra); without it, such pages are reported and
-skipped, and a wholly scanned file is skipped saying what to install.
+skipped, and a wholly scanned file is skipped saying what to install. Each page, read for its text
+and by OCR, has a time limit (`qa.ingest.readers.page_clock`): a page past it is reported and skipped.
 """
 
 from __future__ import annotations
@@ -16,14 +19,17 @@ import re
 import struct
 import zlib
 from dataclasses import dataclass, replace
+from typing import Any
 
 from qa.ingest.documents import Block, Box, Document
+from qa.ingest.readers.page_clock import SETTING, PageOver, current
 from qa.ingest.readers.pdf_furniture import PageLines, drop_furniture
 from qa.ingest.readers.pdf_glyphs import Run
 from qa.ingest.readers.pdf_headings import heading_levels
 from qa.ingest.readers.pdf_lines import Line, build_lines
 from qa.ingest.readers.pdf_order import Paragraph, page_paragraphs
 from qa.ingest.readers.pdf_page import PageContent, read_page
+from qa.ingest.readers.pdf_table_heads import TableHeads
 from qa.ingest.readers.pdf_table_text import table_rows
 from qa.ingest.readers.pdf_tables import Table, split_tables
 from qa.ingest.readers.reader import Problems, Skip
@@ -60,10 +66,15 @@ class PdfReader:
         kept = drop_furniture([PageLines(page.height, page.lines) for page in pages])
         paragraphs: list[tuple[int, Paragraph]] = []
         pictures: list[int] = []
+        heads: TableHeads | None = None  # of the table that ended the page before: one may go on from it
+        previous = 0
         for page, lines in zip(pages, kept):
             if not lines and not page.tables and page.images:
                 pictures.append(page.number)
-            tables = [(t.bbox, table_rows(t, lines)) for t in page.tables]
+            if page.number != previous + 1:
+                heads = None  # a page between them was skipped (a scan, unreadable): nothing goes on over it
+            tables, heads = _table_rows(page.tables, lines, heads)
+            previous = page.number
             paragraphs.extend((page.number, p) for p in page_paragraphs(lines, tables))
         levels = heading_levels([p for _, p in paragraphs])
         read_by_ocr = _ocr_pages(rel, data, scanned, pictures, whole_scan=not pages, problems=problems)
@@ -81,7 +92,8 @@ def _read_pages(rel: str, data: bytes, problems: Problems) -> tuple[list[_Page],
     errors = _library_errors()
     pages: list[_Page] = []
     scanned: list[int] = []
-    failed = 0
+    failed = slow = 0
+    clock = current()
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except errors as exc:
@@ -97,21 +109,43 @@ def _read_pages(rel: str, data: bytes, problems: Problems) -> tuple[list[_Page],
         for number in range(1, count + 1):
             page = pdf.pages[number - 1]
             try:
-                content = read_page(page, number)
-            except errors as exc:
+                with clock.page(number):
+                    content = _page_content(page, number, errors)
+                    laid_out = _layout(content) if content.glyphs else None
+            except _Unreadable as exc:
                 failed += 1
-                problems(f"{rel}:page {number}", f"cannot be read ({_reason(exc)}); the page is skipped")
+                problems(f"{rel}:page {number}", f"cannot be read ({exc}); the page is skipped")
+                continue
+            except PageOver as exc:
+                slow += 1
+                problems(f"{rel}:page {number}", str(exc))
                 continue
             finally:
                 page.close()  # drops the page's parsed objects: memory stays one page deep
-            if not content.glyphs:
+            if laid_out is None:
                 if content.images:
                     scanned.append(number)
                 continue
-            pages.append(_layout(content))
+            pages.append(laid_out)
+    if not pages and not scanned and slow:
+        limit = f"{clock.seconds or 0:g} s"
+        raise Skip(f"none of its {count} pages could be read ({slow} took over the {limit} a page may take; {SETTING})")
     if not pages and not scanned and failed:
         raise Skip(f"not a readable PDF (none of its {count} pages could be read)")
     return pages, title if isinstance(title, str) else "", scanned
+
+
+class _Unreadable(Exception):
+    """A page the library cannot read (its message says why)."""
+
+
+def _page_content(page: Any, number: int, errors: tuple[type[BaseException], ...]) -> PageContent:
+    # Only the library's errors mean an unreadable page; one from the layout code after it is a bug,
+    # which costs the file and is logged with its traceback (`qa.ingest.parsing.read_with`).
+    try:
+        return read_page(page, number)
+    except errors as exc:
+        raise _Unreadable(_reason(exc)) from exc
 
 
 def _ocr_pages(
@@ -149,15 +183,19 @@ def _ocr_pages(
     except pdfium.PdfiumError as exc:
         problems(rel, f"its scanned pages cannot be rendered for OCR ({exc}); they are skipped")
         return {}
+    clock = current()
     try:
         for number in sorted(scanned + pictures):
             page = pdf[number - 1]
             try:
-                width, height = page.get_size()
-                scale = ocr.render_scale(width, height)
-                found[number] = ocr.ocr_page(page.render(scale=scale).to_pil(), number, scale)
+                with clock.page(number):
+                    width, height = page.get_size()
+                    scale = ocr.render_scale(width, height)
+                    found[number] = ocr.ocr_page(page.render(scale=scale).to_pil(), number, scale)
             except (pdfium.PdfiumError, ValueError, OSError, RuntimeError) as exc:
                 problems(f"{rel}:page {number}", f"OCR could not read it ({type(exc).__name__}: {exc}); skipped")
+            except PageOver as exc:
+                problems(f"{rel}:page {number}", f"OCR {exc}")
             finally:
                 page.close()
     finally:
@@ -177,6 +215,24 @@ def _in_page_order(text_layer: list[Block], read_by_ocr: dict[int, list[Block]])
         out.append(replace(block, start=pos, end=pos + len(block.text)))
         pos += len(block.text) + 2  # the blank line that joins blocks in the source text
     return out
+
+
+def _table_rows(
+    tables: list[Table], lines: list[Line], before: TableHeads | None
+) -> tuple[list[tuple[Box, list[Run]]], TableHeads | None]:
+    """Each table's rows; the topmost may go on from `before`, the page's last table's heads go on to the next page."""
+    if not tables:
+        return [], None
+    first = min(tables, key=lambda t: (t.bbox[1], t.bbox[0]))
+    last = max(tables, key=lambda t: (t.bbox[3], t.bbox[0]))
+    out: list[tuple[Box, list[Run]]] = []
+    after: TableHeads | None = None
+    for table in tables:
+        rows, heads = table_rows(table, lines, before if table is first else None)
+        out.append((table.bbox, rows))
+        if table is last:
+            after = heads
+    return out, after
 
 
 def _layout(content: PageContent) -> _Page:

@@ -7,7 +7,7 @@ row that holds it, with the words that say what the figure is. So each data row 
 
 e.g. "表7-2：截至2023年3月末发行人授信及使用情况 | 兴业银行盐城分行 | 序号: 3; 授信总额: 302,600.00; ..."
 The caption and header words keep the boxes of the characters they were read from; the
-separators have none.
+separators have none, nor do the names a table going on from the page before takes from it.
 """
 
 from __future__ import annotations
@@ -20,14 +20,21 @@ from dataclasses import dataclass
 from qa.ingest.documents import Box
 from qa.ingest.readers.pdf_glyphs import Run, join_runs
 from qa.ingest.readers.pdf_lines import Line
+from qa.ingest.readers.pdf_table_heads import TableHeads
 from qa.ingest.readers.pdf_tables import Table
+from qa.ingest.readers.table_rows import ROW_CHARS, end_mark, pieces
 
 CAPTION = re.compile(r"^(续表|附表|表|Table|TABLE|Tab\.|Exhibit|EXHIBIT)\s*[\dA-Za-z一二三四五六七八九十IVX]")
 _NUMBER = re.compile(r"^[\s\d.,%()（）+\-–—$¥€£*/:]+$")
+_YEAR = re.compile(r"^(19|20)\d\d$")
 
 
-def table_rows(table: Table, lines: list[Line]) -> list[Run]:
-    """One text a data row: the caption, the row's label, then each value after its column header."""
+def table_rows(table: Table, lines: list[Line], before: TableHeads | None = None) -> tuple[list[Run], TableHeads]:
+    """One text a data row: the caption, the row's label, then each value after its column header.
+
+    `before` names the rows of a table that goes on from the page before (`_continues`). Returned with
+    the rows: this table's heads, for a table on the next page that goes on from this one.
+    """
     rows = _text_rows(table)
     start = 0
     caption = _caption_above(table.bbox, lines)
@@ -38,17 +45,34 @@ def table_rows(table: Table, lines: list[Line]) -> list[Run]:
     end = start + 1
     while end < len(rows) and _spans(rows[end - 1]) and not any(_NUMBER.match(c.run.text) for c in _filled(rows[end])):
         end += 1  # a header row with spanning cells ("Pre-Pawn" over three) goes on in the row below
-    if len(rows) - end < 1:
-        return []
     headers = _headers(rows[start:end], table.columns)
-    data = rows[end:]
-    label_col = 1 if _is_index_column([row[0] for row in data]) and len(headers) > 1 else 0
+    if before is not None and _continues(before, table, rows[start:], headers):
+        if not before.named_alike(headers):
+            headers, end = list(before.headers), start  # no header row of its own: every row is data
+        caption = caption or before.caption
+        label_col = before.label_col
+    else:
+        label_col = 1 if _is_index_column([row[0] for row in rows[end:]]) and len(headers) > 1 else 0
+    heads = TableHeads.unboxed(table.columns, headers, caption, label_col)
     out = []
-    for row in data:
-        run = _row_run(row, headers, label_col, caption)
-        if run is not None:
-            out.append(run)
-    return out
+    for row in rows[end:]:
+        out.extend(_row_runs(row, headers, label_col, caption))
+    return out, heads
+
+
+def _continues(before: TableHeads, table: Table, rows: list[TextRow], headers: list[Run]) -> bool:
+    """Whether the table goes on from the one `before` ended the last page: its columns, and its header row
+    repeated or none at all (its first row holds figures). A table with headers of its own is another table."""
+    if not before.fits(table.columns) or not rows:
+        return False
+    return before.named_alike(headers) or not _looks_like_header(rows[0])
+
+
+def _looks_like_header(row: TextRow) -> bool:
+    """A row of words, or of years ("2022 | 2023"): a data row has figures beside its label."""
+    texts = [c.run.text.strip() for c in _filled(row)]
+    figures = [t for t in texts if _NUMBER.match(t)]
+    return not figures or (len(figures) >= 2 and all(_YEAR.match(t) for t in figures))
 
 
 @dataclass
@@ -185,25 +209,35 @@ def _is_index_column(values: list[Cell | None]) -> bool:
     return all(int(b) == int(a) + 1 for a, b in itertools.pairwise(numbers))
 
 
-def _row_run(row: TextRow, headers: list[Run], label_col: int, caption: Run | None) -> Run | None:
+def _row_runs(row: TextRow, headers: list[Run], label_col: int, caption: Run | None) -> list[Run]:
+    """The row's texts (`table_rows.row_texts`: a wide row is several, each led by the caption and label)."""
     label = row[label_col] if label_col < len(row) else None
     values = [(headers[j], c.run) for j, c in enumerate(row) if j != label_col and c is not None and c.run.text]
     if not values:
-        return None
-    out = Run()
+        return []
+    lead = Run()
     if caption is not None:
-        out.extend(caption)
-        out.add(" | ", None)
+        lead.extend(caption)
+        lead.add(" | ", None)
     if label is not None and label.run.text:
         if _NUMBER.match(label.run.text) and headers[label_col].text:
-            _pair(out, headers[label_col], label.run)  # "年份: 2023" says more than "2023"
+            _pair(lead, headers[label_col], label.run)  # "年份: 2023" says more than "2023"
         else:
-            out.extend(label.run)
-        out.add(" | ", None)
-    for n, (header, value) in enumerate(values):
-        if n:
-            out.add("; ", None)
-        _pair(out, header, value)
+            lead.extend(label.run)
+        lead.add(" | ", None)
+    pairs = []
+    for header, value in values:
+        pair = Run()
+        _pair(pair, header, value)
+        pairs.append(pair)
+    out = []
+    for start, end in pieces([len(pair.text) + 2 for pair in pairs], max(1, ROW_CHARS - len(lead.text))):
+        run = Run(lead.text, list(lead.boxes))
+        for n, pair in enumerate(pairs[start:end]):
+            if n:
+                run.add("; ", None)
+            run.extend(pair)
+        out.append(ended(run))
     return out
 
 
@@ -212,6 +246,14 @@ def _pair(out: Run, header: Run, value: Run) -> None:
         out.extend(header)
         out.add(": ", None)
     out.extend(value)
+
+
+def ended(run: Run) -> Run:
+    """The run with a sentence end where it has none (`table_rows`: so the splitter keeps each row apart)."""
+    mark = end_mark(run.text)
+    if mark:
+        run.add(mark, None)
+    return run
 
 
 def _caption_above(box: Box, lines: list[Line]) -> Run | None:

@@ -107,7 +107,8 @@ def test_answer_comes_with_feedback_form_citation_and_context_links(client) -> N
     assert re.search(r'<footer class="answer-cite">from <a href="#answer-p(\d)">\[\1\] ', html)
     # One under each passage, one under the answer's quote with the answer's offsets in its passage.
     assert html.count('class="in-context" href="/context?passage=') == 6
-    assert re.search(r'class="answer-cite">.*class="in-context" href="/context\?passage=[^"]*&amp;start=\d+&amp;end=\d+#cited"', html)
+    quoted = r'class="answer-cite">.*class="in-context" href="/context\?passage=[^"]*&amp;start=\d+&amp;end=\d+#cited"'
+    assert re.search(quoted, html)
     assert "high confidence" in html or "medium confidence" in html or "low confidence" in html
 
 

@@ -190,3 +190,62 @@ def test_an_update_of_an_empty_root_is_a_full_build(tmp_path: Path) -> None:
     assert report.full_reason and report.version == versions.pointer(root)
     assert len(report.changes.added) == 6
     files.read_files(root)  # complete and verified
+
+
+def _reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files readers are asked to parse from now on (the text and JSONL readers, in this process)."""
+    from qa.ingest.readers.jsonl import JsonlReader
+    from qa.ingest.readers.text import TextReader
+
+    parsed: list[str] = []
+    for cls in (TextReader, JsonlReader):
+        original = cls.read
+
+        def read(self, rel, data, problems, original=original):  # type: ignore[no-untyped-def]
+            parsed.append(rel)
+            return original(self, rel, data, problems)
+
+        monkeypatch.setattr(cls, "read", read)
+    return parsed
+
+
+def test_files_whose_bytes_are_unchanged_are_not_parsed_again(built, tmp_path: Path, monkeypatch) -> None:
+    corpus, root, encoder = built
+    write_corpus(corpus, *edited())
+    parsed = _reading(monkeypatch)
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    # a.txt and sub/d.txt are byte for byte as built: carried over unread (an unchanged scan is not OCR'd again)
+    assert sorted(parsed) == ["b.txt", "e.txt", "faq.jsonl"]
+    assert sorted(report.changes.unchanged) == ["a.txt", "faq-1", "sub/d.txt"]
+    rebuilt = tmp_path / "rebuilt"
+    build_index(corpus, rebuilt, HashingEncoder())  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)  # the file digests of the carried documents included
+    written = json.loads((root / "ingest-report.json").read_text(encoding="utf-8"))
+    unchanged = {f["path"] for f in written["read"] if f.get("unchanged")}
+    assert unchanged == {"a.txt", "sub/d.txt"}
+
+
+def test_after_an_upgrade_of_the_readers_every_file_is_parsed_again(built, monkeypatch) -> None:
+    corpus, root, encoder = built
+    write_corpus(corpus, *edited())
+    monkeypatch.setattr("qa.ingest.update.fingerprint", lambda: "readers of another release")
+    parsed = _reading(monkeypatch)
+    update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert sorted(parsed) == ["a.txt", "b.txt", "e.txt", "faq.jsonl", "sub/d.txt"]
+
+
+def test_an_index_without_file_digests_is_updated_by_parsing_every_file(built, monkeypatch) -> None:
+    """A version written before digests were kept (its catalog entries carry none) still updates."""
+    corpus, root, encoder = built
+    from qa.store import catalog
+
+    original = catalog.load
+    monkeypatch.setattr(
+        "qa.store.index.catalog.load",
+        lambda data: [catalog.Entry(e.id, e.hash, e.passages) for e in original(data) or []],
+    )
+    write_corpus(corpus, *edited())
+    parsed = _reading(monkeypatch)
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert sorted(parsed) == ["a.txt", "b.txt", "e.txt", "faq.jsonl", "sub/d.txt"]
+    assert sorted(report.changes.unchanged) == ["a.txt", "faq-1", "sub/d.txt"]  # carried by content hash

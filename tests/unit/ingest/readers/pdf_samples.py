@@ -159,6 +159,66 @@ def ruled_table() -> bytes:
     return pdf(draw)
 
 
+CHECKS_HEADER = ["State", "Permit", "Handgun", "Long Gun"]
+CHECKS = [
+    ["Alabama", "24,141", "16,877", "12,342"],
+    ["Alaska", "210", "3,203", "2,817"],
+    ["Indiana", "130,333", "21,004", "15,870"],
+    ["Iowa", "8,560", "1,021", "4,788"],
+    ["Kansas", "1,011", "6,322", "4,907"],
+    ["Ohio", "19,652", "24,505", "17,118"],
+]
+
+
+def _grid(c: Any, data: list[list[str]], widths: list[float], top: float) -> None:
+    table = Table(data, colWidths=widths)
+    table.setStyle(
+        TableStyle([("GRID", (0, 0), (-1, -1), 0.8, colors.black), ("FONT", (0, 0), (-1, -1), "Helvetica", 10)])
+    )
+    table.wrapOn(c, WIDTH, HEIGHT)
+    table.drawOn(c, 72, top - table._height)
+
+
+def table_over_pages(pages: int = 2, repeat_header: bool = False) -> bytes:
+    """A captioned ruled table at the foot of page 1 going on at the top of the next pages, two rows a page;
+    its header row on page 1 only, or printed again on every page (`repeat_header`)."""
+    widths = [110.0, 80.0, 80.0, 80.0]
+
+    def draw(c: Any) -> None:
+        paragraph(c, "Background checks by state are shown below for the month.", 72, HEIGHT - 90, WIDTH - 144)
+        c.setFont("Helvetica-Bold", 10)
+        c.drawString(72, HEIGHT - 130, "Table 4: Background checks by state")
+        for n in range(pages):
+            rows = CHECKS[2 * n : 2 * n + 2]
+            header = [CHECKS_HEADER] if n == 0 or repeat_header else []
+            _grid(c, header + rows, widths, HEIGHT - 140 if n == 0 else HEIGHT - 72)
+            if n < pages - 1:
+                c.showPage()
+
+    return pdf(draw)
+
+
+def another_table_after(columns: int) -> bytes:
+    """The table of `table_over_pages` on page 1; then on page 2 another table of `columns` columns that
+    opens with a row of figures (5 columns: four at the same places and one more; 4: the same columns,
+    with a header row of its own)."""
+    widths = [110.0, 80.0, 80.0, 80.0]
+
+    def draw(c: Any) -> None:
+        c.setFont("Helvetica-Bold", 10)
+        c.drawString(72, HEIGHT - 90, "Table 4: Background checks by state")
+        _grid(c, [CHECKS_HEADER, *CHECKS[:2]], widths, HEIGHT - 100)
+        c.showPage()
+        if columns == len(widths):
+            _grid(c, [["Month", "Permits", "Denials", "Appeals"], ["May", "1,204", "310", "22"]], widths, HEIGHT - 72)
+        else:
+            _grid(
+                c, [["12", "1,204", "310", "22", "7"], ["13", "1,377", "295", "19", "4"]], [*widths, 60.0], HEIGHT - 72
+            )
+
+    return pdf(draw)
+
+
 def headings(title: str | None = None) -> bytes:
     """A large title, a bold heading at body size, body paragraphs; `title` goes into the metadata."""
 

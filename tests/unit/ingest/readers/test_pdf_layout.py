@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from qa.ingest.documents import Document
@@ -64,8 +66,8 @@ def test_a_table_row_names_its_caption_label_and_column_headers() -> None:
     assert texts == [
         "Sales by region are shown below for the year.",
         "Table 3: Sales by region",
-        "Table 3: Sales by region | North | Sales: 120.5; Profit: 15.2; Staff: 40",
-        "Table 3: Sales by region | South | Sales: 98.1; Profit: 7.9; Staff: 31",
+        "Table 3: Sales by region | North | Sales: 120.5; Profit: 15.2; Staff: 40.",
+        "Table 3: Sales by region | South | Sales: 98.1; Profit: 7.9; Staff: 31.",
     ]
     assert not any(b.heading for b in doc.blocks)  # a bold caption is not a heading
     north = doc.blocks[2]
@@ -97,3 +99,47 @@ def test_headings_come_from_type_size_and_weight() -> None:
 )
 def test_the_metadata_title_is_used_when_an_author_wrote_it(meta: str, title: str) -> None:
     assert read(samples.headings(title=meta)).title == title
+
+
+@pytest.mark.parametrize(
+    ("pages", "repeat_header"),
+    [(2, False), (3, False), (2, True), (3, True)],
+    ids=["2", "3", "2-repeated", "3-repeated"],
+)
+def test_a_table_going_on_over_pages_names_its_columns_on_every_page(pages: int, repeat_header: bool) -> None:
+    doc = read(samples.table_over_pages(pages, repeat_header))
+    caption = "Table 4: Background checks by state"
+    rows = [b for b in doc.blocks if " | " in b.text]
+    assert [(b.page, b.text) for b in rows] == [
+        (1 + n // 2, f"{caption} | {state} | Permit: {permit}; Handgun: {hand}; Long Gun: {long}.")
+        for n, (state, permit, hand, long) in enumerate(samples.CHECKS[: 2 * pages])
+    ]  # the header row printed again is no row of data ("State | Permit: Permit; ...")
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(samples.table_over_pages(pages, repeat_header))) as pdf:
+        drawn = {n: [(c["text"], c["x0"], c["top"]) for c in page.chars] for n, page in enumerate(pdf.pages, 1)}
+    for block in rows[2:]:
+        assert block.boxes is not None and block.page is not None
+        # The names come from the page before, drawn nowhere on this one; a repeated header is drawn here.
+        assert set(block.boxes[: len(caption)]) == {None}
+        header = block.boxes[block.text.index("Permit")]
+        assert (header is not None) == repeat_header
+        value = block.text.index("; Handgun") - 1  # the permit figure's last digit, boxed where it is drawn
+        box = block.boxes[value]
+        assert box is not None
+        assert any(
+            t == block.text[value] and abs(x - box[0]) < 0.5 and abs(y - box[1]) < 0.5 for t, x, y in drawn[block.page]
+        )
+
+
+@pytest.mark.parametrize(
+    ("columns", "page_two"),
+    [
+        (5, ["12: 13 | 1,204: 1,377; 310: 295; 22: 19; 7: 4."]),  # more columns: read as a table of its own
+        (4, ["May | Permits: 1,204; Denials: 310; Appeals: 22."]),  # the same columns, with a header of its own
+    ],
+    ids=["other-columns", "own-header"],
+)
+def test_another_table_on_the_next_page_keeps_its_own_names(columns: int, page_two: list[str]) -> None:
+    doc = read(samples.another_table_after(columns))
+    assert [b.text for b in doc.blocks if b.page == 2] == page_two
