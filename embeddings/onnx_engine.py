@@ -5,7 +5,9 @@ torch fp32 stays the reference (`inference="torch"`). `onnx` is the same graph r
 (cosine to torch ≥ 0.9999 on the shipped page). `onnx-int8` quantizes every weight matrix to int8
 per output channel (dynamic quantization: activations are quantized per batch row at run time), the
 word-embedding table included, which is what makes it ~2.3x faster and 4x smaller; its vectors stay
-within cosine 0.99 of torch's (docs/performance.md). The exported files are kept in the model cache
+within cosine 0.99 of torch's (docs/performance.md). Its questions have a graph of their own, the
+same with its first layers fp32 (embeddings.query_graph): English questions then find Chinese
+passages as torch's do (docs/quality.md). The exported files are kept in the model cache
 under the weights' fingerprint, so a changed model is exported again, never confused with the old one.
 """
 
@@ -218,6 +220,11 @@ def check_inference(inference: str) -> None:
 
 def load_engine(encoder: Encoder, inference: str, threads: int | None = None) -> OnnxEngine:
     """The engine for `onnx` or `onnx-int8`, exporting the encoder's torch model first if it never was."""
+    return OnnxEngine(exported_graph(encoder, inference), encoder.card, threads)
+
+
+def exported_graph(encoder: Encoder, inference: str) -> Path:
+    """The graph of `onnx` or `onnx-int8` for the encoder's weights, exported now if it never was."""
     check_inference(inference)
     path = exported_path(encoder.model_id, encoder.fingerprint, quantized=inference == "onnx-int8")
     if not path.is_file():
@@ -225,6 +232,28 @@ def load_engine(encoder: Encoder, inference: str, threads: int | None = None) ->
             raise ModelNotFound(f"{encoder.model_id} was never exported to ONNX and no torch model is loaded")
         log.warning("exporting %s to ONNX once (about 20 s) into %s", encoder.model_id, path.parent)
         export(encoder.model, encoder.model_id, encoder.fingerprint)
+    return path
+
+
+def query_graph_path(model_id: str, fingerprint: str) -> Path:
+    """Where the questions' graph of these weights lives (embeddings.query_graph), beside the others."""
+    from embeddings.query_graph import QUERY_GRAPH
+
+    return exported_path(model_id, fingerprint, quantized=False).with_name(QUERY_GRAPH)
+
+
+def load_query_engine(encoder: Encoder, threads: int | None = None) -> OnnxEngine:
+    """The questions' engine under `onnx-int8`, its graph derived from the fp32 one the first time
+    (seconds, without torch; the fp32 graph is exported first if it never was)."""
+    from embeddings.query_graph import write_query_graph
+
+    path = query_graph_path(encoder.model_id, encoder.fingerprint)
+    if not path.is_file():
+        fp32 = exported_graph(encoder, "onnx")
+        with _EXPORT_LOCK:
+            if not path.is_file():
+                log.warning("writing the questions' graph of %s once into %s", encoder.model_id, path)
+                write_query_graph(fp32, path)
     return OnnxEngine(path, encoder.card, threads)
 
 

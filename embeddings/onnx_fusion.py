@@ -7,9 +7,10 @@ which dynamic quantization then turns into `QAttention`. On two cores that made 
 192-token window 32 -> 26 ms and e5's passage encoding 5.4k -> 7.8k characters/s, at the same
 cosine to torch (docs/performance.md).
 
-The embedding LayerNorm is left unfused on purpose: its fused form quantizes the 250k-row word table
-with one scale for the whole table (and the LayerNorm weights too), which cost the reader 0.8 F1;
-unfused, the table keeps its per-row Gather quantization.
+The embedding LayerNorm is left unfused on purpose: its fused form quantizes the LayerNorm weights
+too, which cost the reader 0.8 F1. (Unfused, dynamic quantization still gives the 250k-row word
+table one scale for the whole table; a scale per row changes nothing measurable for questions:
+docs/quality.md, "Cross-lingual question vectors".)
 
 A fused graph is kept only if it computes what the unfused one does on the export's sample inputs;
 anything else (another architecture, an optimizer that finds nothing to fuse) keeps the plain graph.

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.encoder import load_encoder
-from embeddings.onnx_engine import exported_path
+from embeddings.encoder import exported_graph, load_encoder
+from embeddings.onnx_engine import exported_path, query_graph_path
 from qa.ingest.indexer import build_index
 from qa.pipeline import Pipeline
 from qa.store import read_manifest
@@ -85,3 +85,18 @@ def test_a_pipeline_on_onnx_runtime_never_imports_torch(corpus_dir: Path, tmp_pa
     loaded, answer = run.stdout.strip().splitlines()[-1].split(" ", 1)
     assert loaded == "[]"
     assert "1000" in answer  # and it answers: 占地1000亩
+
+
+def test_questions_have_their_own_graph_and_a_worker_never_loads_the_passages(corpus_dir: Path, tmp_path: Path) -> None:
+    """Under onnx-int8 questions go through the questions' graph (embeddings.query_graph); a pipeline
+    that only answers never loads the passages' graph, ~140 MB of a worker's memory budget."""
+    target = tmp_path / "index"
+    build_index(corpus_dir, target, load_encoder(inference="onnx-int8"))
+    pipeline = Pipeline.load(target, reader_dir="heuristic", threads=1)
+    encoder = pipeline.encoder
+    assert encoder.query_engine is not None
+    assert exported_graph(None, "onnx-int8") == query_graph_path(encoder.model_id, encoder.fingerprint)
+    assert "1000亩" in pipeline.ask(QUESTIONS[0]).passages[0].passage.text
+    assert encoder._engine is None  # the index holds every sentence vector: no passage was embedded
+    assert encoder.encode_passages(["一段文字"]).shape == (1, encoder.dim)  # loaded when a passage is
+    assert encoder._engine is not None
