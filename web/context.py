@@ -9,6 +9,7 @@ document's text with the passage marked and the answer highlighted, under the he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, render_template, request
 
@@ -20,6 +21,9 @@ from web import source_pages
 from web.chat import page_language
 from web.i18n import TEXT
 from web.state import get_pipeline
+
+if TYPE_CHECKING:
+    from qa.pipeline import Pipeline
 
 bp = Blueprint("context", __name__)
 
@@ -52,7 +56,7 @@ def show():
         before=text[:start] if end else text,
         answer=text[start:end] if end else "",
         after=text[end:] if end else "",
-        shown=_page_shown(cited, start, end, pipeline.version),
+        shown=_page_shown(pipeline, cited, start, end),
         question=request.args.get("q", ""),
     )
 
@@ -98,16 +102,16 @@ def _span(cited: Passage) -> tuple[int, int]:
     return start, end
 
 
-def _page_shown(cited: Passage, start: int, end: int, version: str | None) -> PageShown | None:
+def _page_shown(pipeline: Pipeline, cited: Passage, start: int, end: int) -> PageShown | None:
     """The page view, for a passage with boxes whose file is still at hand; None shows the text only."""
     passage_boxes = cited.rectangles()
     if not passage_boxes or cited.page is None:
         return None
     try:
-        size = source_pages.size(get_pipeline(), cited)
+        size = source_pages.size(pipeline, cited)
     except PageUnavailable:
         return None  # the text below still shows it; the picture needs the file where it was indexed from
-    src = f"/context/page?passage={_quote(cited.id)}&v={_quote(version or '')}"
+    src = f"/context/page?passage={_quote(cited.id)}&v={_quote(pipeline.version or '')}"
     return PageShown(src, size, passage_boxes, (cited.rectangles(start, end) or []) if end else [])
 
 

@@ -66,6 +66,7 @@ class ImagePages:
 
     def picture(self, data: bytes, page: int) -> PagePicture:
         frame, size = self._frame(data, page)
+        frame = frame.convert("RGB")  # a copy: the decoded frame may be a palette or 16-bit image
         frame.thumbnail((LONG_SIDE, LONG_SIDE))
         return PagePicture(_png(frame), size)
 
@@ -85,7 +86,7 @@ class ImagePages:
         except Exception as exc:  # Pillow's many decoding errors (see the image reader)
             raise PageUnavailable(f"page {page} cannot be decoded ({type(exc).__name__})") from None
         width, height = frame.size
-        return frame.convert("RGB"), PageSize(width / scale, height / scale)
+        return frame, PageSize(width / scale, height / scale)
 
 
 VIEWS: dict[str, PageSource] = {"pdf": PdfPages(), "image": ImagePages()}
