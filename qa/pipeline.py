@@ -28,7 +28,7 @@ from qa.retrieval import cosine_scale
 from qa.retrieval.hybrid import Hit, Retriever
 from qa.store import StoredIndex, open_index, read_files
 from qa.store.backend import BackendSettings
-from qa.text import query_terms
+from qa.text import is_mostly_cjk, query_terms
 from qa.text.highlights import Highlight, passage_highlights
 
 MAX_QUESTION_CHARS = 512
@@ -234,7 +234,8 @@ class Pipeline:
             raise
         except (OSError, ValueError, KeyError) as exc:
             raise IndexUnavailable(f"index at {index_dir} cannot be read ({exc}); rebuild with `ragqa index`") from exc
-        retriever = Retriever(index.dense, index.bm25, lexical=index.lexical)
+        chinese = [is_mostly_cjk(r["text"]) for r in index.records]
+        retriever = Retriever(index.dense, index.bm25, lexical=index.lexical, chinese=chinese)
         # Indexes built before the scale was recorded get it measured now (a few seconds).
         scale = cosine_scale.CosineScale.from_dict(built_with.get("cosine_scale")) or cosine_scale.measured(encoder)
         relevance = SentenceRelevance(encoder, retriever.idf, scale, known=index.sentence_vectors)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.store.backend import LexicalSearch, VectorSearch
-from qa.text import index_tokens
+from qa.text import index_tokens, is_mostly_cjk
 from qa.text.words import literal_terms
 
 if TYPE_CHECKING:
@@ -49,15 +49,19 @@ class Retriever:
         candidates: int = CANDIDATES,
         rrf_k: int = RRF_K,
         lexical: LexicalSearch | None = None,
+        chinese: Sequence[bool] | None = None,
     ) -> None:
         """
         Args:
             lexical: a BM25 search elsewhere (Milvus' full-text search) instead of the local `bm25`, which
                 still gives the term weights (`idf`).
+            chinese: per row, whether the passage is written mostly in Chinese (`qa.text.is_mostly_cjk`);
+                None: not known, BM25 votes for every passage it finds.
         """
         self.dense = dense
         self.bm25 = bm25
         self.lexical = lexical
+        self.chinese = None if chinese is None else np.asarray(chinese, dtype=bool)
         self.candidates = candidates
         self.rrf_k = rrf_k
         indptr = np.asarray(bm25.scores["indptr"])
@@ -85,7 +89,10 @@ class Retriever:
                 if row >= 0:
                     hit = fused.setdefault(int(row), Hit(int(row), 0.0))
                     hit.dense, hit.score = float(score), hit.score + 1.0 / (self.rrf_k + rank + 1)
+            skip = self._cross_lingual(questions[q])
             for rank, (row, score) in enumerate(zip(bm25_rows[q], bm25_scores[q])):
+                if skip is not None and skip[row]:
+                    continue
                 if score > 0:  # bm25s pads with zero-score rows when few documents match
                     hit = fused.setdefault(int(row), Hit(int(row), 0.0))
                     hit.bm25, hit.score = float(score), hit.score + 1.0 / (self.rrf_k + rank + 1)
@@ -94,6 +101,16 @@ class Retriever:
                 hit.score += 1.0 / (self.rrf_k + rank + 1)
             results.append(sorted(fused.values(), key=lambda h: (-h.score, h.row))[:k])
         return results
+
+    def _cross_lingual(self, question: str) -> np.ndarray | None:
+        """Rows whose BM25 match says nothing for this question: Chinese passages, for a question not
+        written mostly in Chinese. What an English question shares with a Chinese passage is a year, a
+        number, a Latin name: BM25 ranks passages full of those above the one the question is about
+        (XQuAD, English questions over Chinese paragraphs: hybrid R@1 0.53 against 0.69 for dense
+        alone). Chinese words copied into the question still count, through `literal`."""
+        if self.chinese is None or is_mostly_cjk(question):
+            return None
+        return self.chinese
 
     def literal(self, question: str, depth: int) -> list[int]:
         """Rows of the passages that hold every token of one of the question's literal terms, best
