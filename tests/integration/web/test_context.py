@@ -101,6 +101,11 @@ def test_a_file_gone_or_changed_since_indexing_shows_the_text_only(served, tmp_p
     assert "<svg viewBox" not in html and 'id="cited"' in html
     assert client.get(f"/context/page?passage={quote(passage.id, safe='')}").status_code == 404
     # Another PDF under the same name, its pages smaller than the boxes: refused, not drawn wrong.
+    # The same pages with other bytes (an edited file whose boxes would still fit): refused by its digest.
+    (tmp_path / "town.pdf").write_bytes(pdf_samples.running_headers() + b"\n%edited after indexing\n")
+    page = client.get(f"/context/page?passage={quote(passage.id, safe='')}")
+    assert page.status_code == 404 and "changed since it was indexed" in page.get_data(as_text=True)
+    (tmp_path / "town.pdf").unlink()
     (tmp_path / "town.pdf").write_bytes(_small_pdf())
     assert "<svg viewBox" not in _context(client, passage).get_data(as_text=True)
     page = client.get(f"/context/page?passage={quote(passage.id, safe='')}")
