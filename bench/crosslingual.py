@@ -68,7 +68,7 @@ def graphs(work: Path, wanted: list[str]) -> dict[str, Path]:
             out,
             lambda n, layer: "/intermediate/" in n.name or ("/output/dense" in n.name and "/attention/" not in n.name),
         ),
-        **{f"first{k}-fp32": partial(first_layers_fp32, fp32, k) for k in range(1, 12)},
+        **{f"first{k}-fp32": partial(write_query_graph, fp32, layers=k) for k in range(1, 12)},
         "last6-fp32": lambda out: int8_except(fp32, out, lambda n, layer: layer is not None and layer >= 6),
         "rowwise-table": lambda out: rowwise_table(fp32, out, matmuls="int8"),
         "rowwise-table-matmul-fp32": lambda out: rowwise_table(fp32, out, matmuls="fp32"),
@@ -128,10 +128,6 @@ def rowwise_table(fp32: Path, out: Path, matmuls: str) -> None:
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
     staged.unlink()
-
-
-def first_layers_fp32(fp32: Path, layers: int, out: Path) -> None:
-    int8_except(fp32, out, lambda n, layer: layer is not None and layer < layers)
 
 
 def prompted(engine: Any, prompt: str) -> Embed:
