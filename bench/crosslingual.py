@@ -89,7 +89,6 @@ def rowwise_table(fp32: Path, out: Path, matmuls: str) -> None:
     embedding tables fp32, the matmuls int8 as exported or fp32: does the table's rounding matter?"""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = onnx.load(str(fp32))
     graph = model.graph
@@ -119,14 +118,7 @@ def rowwise_table(fp32: Path, out: Path, matmuls: str) -> None:
         return
     staged = out.with_name("rows-staged.onnx")
     onnx.save(model, str(staged))
-    quantize_dynamic(
-        str(staged),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        nodes_to_exclude=gathers,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    _int8(staged, out, gathers)
     staged.unlink()
 
 
@@ -140,16 +132,22 @@ def int8_except(fp32: Path, out: Path, keep: Callable[[Any, int | None], bool]) 
     import re
 
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     def layer(node: Any) -> int | None:
         found = re.search(r"(?:Attention_|layer\.)(\d+)", node.name)
         return int(found.group(1)) if found else None
 
     nodes = onnx.load(str(fp32), load_external_data=False).graph.node
-    excluded = [n.name for n in nodes if n.op_type in ("MatMul", "Attention") and keep(n, layer(n))]
+    _int8(fp32, out, [n.name for n in nodes if n.op_type in ("MatMul", "Attention") and keep(n, layer(n))])
+
+
+def _int8(source: Path, out: Path, excluded: list[str]) -> None:
+    """`source` quantized as the shipped graphs are (int8 per output channel), but for `excluded` nodes."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     quantize_dynamic(
-        str(fp32),
+        str(source),
         str(out),
         weight_type=QuantType.QInt8,
         per_channel=True,
