@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from qa.reading.questions import DATE, MEASURE_WORDS, NUMBER, question_type
 from qa.reading.reader import ScoredSpan
 from qa.text import fold
+from qa.text.dates import is_date
 
 QUANTITY, PERCENT, MONEY = "quantity", "percent", "money"
 EXACT, LOOSE, NONE = 2, 1, 0  # how well a span fits: the form asked for / holds a number / not at all
@@ -99,7 +100,7 @@ def fit(text: str, want: Expected) -> int:
     if want.kind == DATE:
         if not _DATE_ANY.search(core) or (want.year and not _YEAR.search(core)):
             return NONE
-        return EXACT if _DATE_FULL.fullmatch(core) else LOOSE
+        return EXACT if _DATE_FULL.fullmatch(core) or is_date(core) else LOOSE  # is_date: October 6, 1973
     named = want.unit and re.search(rf"{_HAN_NUM}\s*{re.escape(want.unit)}", core)  # 十二任: 任 is no listed unit
     if not (_HAS_NUMBER.search(core) or named):
         return NONE

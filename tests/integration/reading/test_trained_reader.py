@@ -26,6 +26,7 @@ from qa.reading.relevance import at
 from qa.reading.router import DEFAULT_READER, DEFAULT_READERS
 from qa.reading.trained.loading import load_reader
 from qa.reading.trained.reader import ExtractiveReader
+from qa.text.dates import date_spans
 from tests.helpers import DATA, ROOT
 
 CHINESE_READER = ROOT / "models" / "reader-m3e-small"
@@ -103,17 +104,41 @@ def test_english_questions_are_read_by_the_multilingual_reader(
     tmp_path_factory: pytest.TempPathFactory, encoder
 ) -> None:
     """English questions over English news (tests/data/english_news.json, written for the project;
-    none of it was trained or calibrated on): docs/quality.md measured EM 55.0 / F1 85.1 with 8 of
-    8 unanswerable ones abstained, against the heuristic reader's EM 20.0 / F1 54.1 and 5 of 8."""
+    none of it was trained or calibrated on): docs/quality.md measured, with the shipped int8 reader,
+    EM 70.0 / F1 93.8 with 8 of 8 unanswerable ones abstained (torch fp32 weights: 55.0 / 85.1),
+    against the heuristic reader's EM 20.0 / F1 54.1 and 5 of 8."""
     dataset = load_dataset(DATA / "english_news.json")
     target = tmp_path_factory.mktemp("english") / "index"
     index_documents(ev.dataset_documents([dataset]), {"path": "english_news.json", "checksum": ""}, target, encoder)
-    trained = ev.summarize(ev.run(Pipeline.load(target, encoder=encoder), [dataset], top_k=5, progress=False))
+    default = Pipeline.load(target, encoder=encoder, reader_inference="onnx-int8")  # the shipped engine
+    trained = ev.summarize(ev.run(default, [dataset], top_k=5, progress=False))
     heuristic = ev.summarize(
         ev.run(Pipeline.load(target, encoder=encoder, reader_dir="heuristic"), [dataset], top_k=5, progress=False)
     )
-    assert trained["em"] >= 45 and trained["f1"] >= 75 and trained["f1"] > heuristic["f1"] + 20
+    # one answer of slack under the measured 14 of 20: int8 products round differently by CPU
+    assert trained["em"] >= 65 and trained["f1"] >= 85 and trained["f1"] > heuristic["f1"] + 20
     assert trained["abstention_accuracy"] >= 0.75
+
+
+def test_english_dates_are_answered_whole(tmp_path_factory: pytest.TempPathFactory, encoder) -> None:
+    """tests/data/english_dates.json (written for the project, never trained on): dates in every
+    written form. The reader alone cut most of them (`2024` for "3 September 2024": EM 17.4);
+    with the date edges (qa.text.dates) docs/quality.md measured EM 87.0 / F1 92.4. No answer
+    may be a piece of a longer date in its passage unless the question asks for the year."""
+    dataset = load_dataset(DATA / "english_dates.json")
+    target = tmp_path_factory.mktemp("dates") / "index"
+    index_documents(ev.dataset_documents([dataset]), {"path": "english_dates.json", "checksum": ""}, target, encoder)
+    results = ev.run(
+        Pipeline.load(target, encoder=encoder, reader_inference="onnx-int8"), [dataset], top_k=5, progress=False
+    )
+    summary = ev.summarize(results)
+    assert summary["em"] >= 78 and summary["f1"] >= 88
+    contexts = [paragraph for _, paragraphs in dataset.articles for paragraph in paragraphs]
+    for result in results:
+        if result.prediction and "year" not in result.question.lower():
+            context = next(c for c in contexts if result.prediction in c)
+            whole = [context[s:e] for s, e in date_spans(context)]
+            assert not any(result.prediction in date and result.prediction != date for date in whole), result
 
 
 def test_a_bad_questions_setting_is_a_one_line_error(runner, index_dir: Path, tmp_path: Path) -> None:

@@ -177,3 +177,74 @@ def test_the_mark_ending_a_sentence_is_not_part_of_the_answer(
     question: str, passage: str, span: str, answer: str
 ) -> None:
     assert _moved(question, passage, span) == answer
+
+
+@pytest.mark.parametrize(
+    "question,passage,span,answer",
+    [
+        # a span cut inside an English date is carried to the whole date, whatever its form
+        (
+            "When did the ferry service start?",
+            "The ferry service started on 4 August 1958 with two boats.",
+            "1958",
+            "4 August 1958",
+        ),
+        (
+            "When did the ferry service start?",
+            "The ferry service started on 4 August 1958 with two boats.",
+            "August",
+            "4 August 1958",
+        ),
+        ("When did the strike end?", "The strike ended on November 2, 1984, after a vote.", "1984", "November 2, 1984"),
+        (
+            "When did the strike end?",
+            "The strike ended on November 2, 1984, after a vote.",
+            "November",
+            "November 2, 1984",
+        ),
+        (
+            "When was the hall rebuilt?",
+            "The hall was rebuilt between 1921 and 1924 by the town.",
+            "1921",
+            "1921 and 1924",
+        ),
+        ("When did it close?", "It closed in early March 1990 for good.", "March", "March 1990"),
+        # words that lead into a date stay out unless the reader took them
+        ("When did it close?", "It closed in early March 1990 for good.", "early March", "early March 1990"),
+        # asked for the year, a whole date is cut to it
+        (
+            "In what year did the strike end?",
+            "The strike ended on November 2, 1984, after a vote.",
+            "November 2, 1984",
+            "1984",
+        ),
+        ("哪一年罢工结束？", "The strike ended on November 2, 1984, after a vote.", "November 2, 1984", "1984"),
+        # a comma never ends an answer
+        ("Who chaired it?", "It was chaired by Ruth Obi, a judge.", "Ruth Obi,", "Ruth Obi"),
+        ("谁主持了会议？", "会议由王芳，副市长主持。", "王芳，", "王芳"),
+    ],
+)
+def test_an_english_date_is_answered_whole(question: str, passage: str, span: str, answer: str) -> None:
+    assert _moved(question, passage, span) == answer
+
+
+@pytest.mark.parametrize(
+    "question,passage,span,answer",
+    [
+        # a unit cut in two after its number is made whole; a number cut at its point or comma too
+        ("这尊铜像有多高？", "这尊铜像高24公分，重3公斤。", "24公", "24公分"),
+        ("湖有多大？", "湖面面积约3平方公里，水深2米。", "3平方", "3平方公里"),
+        ("How many copies were sold?", "It sold 1.5 million copies in a year.", "1.", "1.5"),
+        ("How many copies were sold?", "It sold 12,000 copies in a year.", "000", "12,000"),
+        # a number the reader ends before its unit stays as it is (answer sets differ)
+        ("这尊铜像有多高？", "这尊铜像高24公分，重3公斤。", "24", "24"),
+        # brackets and quotes come in pairs
+        ("学校推行哪一项计划？", "学校推行「大学生研究计划」，鼓励学生。", "大学生研究计划」", "「大学生研究计划」"),
+        ("学校推行哪一项计划？", "学校推行「大学生研究计划」，鼓励学生。", "「大学生研究计划", "「大学生研究计划」"),
+        ("他写了哪本书？", "他写了《落叶集》。后来又写了", "落叶集》", "《落叶集》"),
+        ("他写了什么？", "他写了一首诗》，又写了", "一首诗》", "一首诗"),
+        ("他写了什么？", "他写了《一首诗。后来又写了", "《一首诗", "一首诗"),
+    ],
+)
+def test_numbers_units_and_brackets_are_whole(question: str, passage: str, span: str, answer: str) -> None:
+    assert _moved(question, passage, span) == answer
