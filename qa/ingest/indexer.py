@@ -23,6 +23,7 @@ from qa.retrieval import cosine_scale
 from qa.store import bm25, catalog, read_manifest, sentences, versions
 from qa.store.backend import BackendSettings
 from qa.store.index import Rows, save_rows
+from qa.store.spec import IndexSpec
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
 CHUNKER_VERSION = 4
@@ -218,19 +219,12 @@ def build_manifest(
         scale: the model's cosine scale when already known (an update keeps the live version's); measured otherwise.
         sentence_mode: how its sentence vectors were made (`qa.store.sentences.MODES`); an update keeps it.
     """
+    spec = IndexSpec.of(encoder, chunking_settings(max_chars), sentence_mode).to_manifest()
     return {
-        "model": {
-            "id": encoder.model_id,
-            "fingerprint": encoder.fingerprint,
-            "prompts": encoder.prompts,
-            "inference": encoder.inference,  # the engine the vectors came from; questions use it too
-            # How its graph was exported (embeddings.onnx_engine): another export is another engine.
-            **({"graph": GRAPH_VERSION} if encoder.inference != "torch" else {}),
-            "cosine_scale": scale or cosine_scale.measured(encoder).to_dict(),
-        },
+        "model": {**spec["model"], "cosine_scale": scale or cosine_scale.measured(encoder).to_dict()},
         "corpus": {**source, "documents": documents},
-        "chunking": chunking_settings(max_chars),
-        "sentences": {"vectors": sentence_mode},
+        "chunking": spec["chunking"],
+        "sentences": spec["sentences"],
     }
 
 
@@ -248,13 +242,11 @@ def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -
         manifest = read_manifest(index_dir)
     except IndexUnavailable as exc:
         return str(exc)
-    if manifest.get("model", {}).get("id") != model_id:
-        return f"index was built with model '{manifest.get('model', {}).get('id')}', not '{model_id}'"
-    built = manifest.get("model", {})
-    if built.get("inference", "torch") != "torch" and built.get("graph") != GRAPH_VERSION:
-        return "the model's ONNX export has changed since the index was built"
-    if manifest.get("chunking") != chunking_settings(manifest.get("chunking", {}).get("max_chars", MAX_CHARS)):
-        return "passage splitting has changed since the index was built"
+    # The engine to come is not known before the model loads: an exported graph is held to the
+    # current export whichever engine it was, and the passages' length is the index's own.
+    wanted = IndexSpec(model_id=model_id, graph=GRAPH_VERSION, chunker=CHUNKER_VERSION, min_chars=MIN_CHARS)
+    if (reason := wanted.mismatch(IndexSpec.from_manifest(manifest))) is not None:
+        return reason
     if manifest.get("corpus", {}).get("checksum") != corpus_checksum(corpus_dir):
         return "the corpus has changed since the index was built"
     return None

@@ -40,7 +40,7 @@ from qa.ingest.readers.fingerprint import fingerprint
 from qa.store import bm25, catalog, read_files, sentences, versions
 from qa.store.backend import FAISS, MILVUS, BackendSettings
 from qa.store.index import Rows, StoredIndex, open_index, save_rows
-from qa.store.milvus import MilvusDense, collection_name
+from qa.store.spec import IndexSpec
 
 Progress = Callable[[str], None]
 
@@ -194,27 +194,16 @@ def _reusable(
 
 
 def _why_not(live: StoredIndex, encoder: Encoder, max_chars: int, settings: BackendSettings, root: Path) -> str | None:
-    built = live.manifest.get("model", {})
-    if (built.get("id"), built.get("fingerprint")) != (encoder.model_id, encoder.fingerprint):
-        return f"the live version was built with model '{built.get('id')}'"
-    if built.get("inference", "torch") != encoder.inference:
-        return f"the live version was embedded by the {built.get('inference', 'torch')} engine"
-    if dict(built.get("prompts") or {}) != dict(encoder.prompts):
-        return "the live version was embedded with other prompts"
-    if live.manifest.get("chunking") != chunking_settings(max_chars):
-        return "passage splitting has changed since the live version was built"
+    # The sentence-vector mode is not asked about: new sentences are made as the live version's were.
+    wanted = IndexSpec.of(encoder, chunking_settings(max_chars), backend=settings, root=root)
+    if (reason := wanted.mismatch(IndexSpec.from_manifest(live.manifest))) is not None:
+        return reason
     if live.documents is None or (live.records and not live.sentence_vectors):
         return "the live version has no document hashes (built by an older ragqa)"
     if sum(e.passages for e in live.documents) != len(live.records):
         return "the live version's document list does not match its passages"
-    if live.backend != settings.kind:
-        return f"the live version's vectors are in {live.backend}, not {settings.kind}"
     if settings.kind == FAISS and live.exact_vectors() is None:
         return "the live version's vector index does not keep its vectors exactly"
-    if isinstance(live.dense, MilvusDense) and live.dense.entry.collection != (
-        settings.collection or collection_name(root)
-    ):
-        return f"the live version's vectors are in another Milvus collection ({live.dense.entry.collection})"
     return None
 
 

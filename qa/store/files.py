@@ -1,7 +1,8 @@
 """One version folder of an index, read once and verified, or written with a checksummed manifest.
 
 Layout of a version folder:
-    manifest.json    format version, model (id, fingerprint, dimension, prompts, cosine scale), counts, checksums
+    manifest.json    format version, model (id, fingerprint, dimension, prompts, cosine scale), counts, checksums;
+                     with chunking, sentences and backend it holds the index's spec (`qa.store.spec`)
     vectors.faiss    the dense index (`qa.store.dense`), or milvus_ids.npy: its rows in Milvus (`qa.store.milvus`)
     records.jsonl    one passage a line, in vector order
     bm25/            the lexical index (`qa.store.bm25`)
@@ -21,6 +22,7 @@ from typing import Any
 
 from qa.errors import IndexUnavailable
 from qa.store import paths, versions
+from qa.store.spec import IndexSpec
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -110,19 +112,24 @@ def read_files(directory: str | Path, version: str | None = None) -> IndexFiles:
 
 
 def check_model(manifest: dict[str, Any], model_id: str | None, fingerprint: str | None, where: Path | str) -> None:
-    """Refuse an index built with a different model than the one that will embed the questions."""
-    built = manifest.get("model", {})
+    """Refuse an index built with a different model than the one that will embed the questions.
+
+    Only the model is asked about (`IndexSpec.mismatch`): questions may use another engine than the
+    passages did, take the index's prompts, and never split passages. None for model_id checks
+    nothing; None for fingerprint (no model loaded yet, as in `ragqa serve`) checks the id alone.
+    """
     if model_id is None:
         return
-    same_id = built.get("id") == model_id
-    same_weights = fingerprint is None or built.get("fingerprint") in (None, fingerprint)
-    if not (same_id and same_weights):
-        raise IndexUnavailable(
-            f"index at {where} was built with model '{built.get('id')}' but the configured model is '{model_id}'"
-            f"; rebuild the index with `ragqa index --model {model_id}` or configure "
-            f"RAGQA_MODEL={built.get('id')}",
-            code="model_mismatch",
-        )
+    built = IndexSpec.from_manifest(manifest)
+    reason = IndexSpec(model_id=model_id, fingerprint=fingerprint).mismatch(built)
+    if reason is None:
+        return
+    configure = f" or configure RAGQA_MODEL={built.model_id}" if built.model_id != model_id else ""
+    raise IndexUnavailable(
+        f"index at {where} does not fit the configured model '{model_id}': {reason}"
+        f"; rebuild the index with `ragqa index --model {model_id}`{configure}",
+        code="model_mismatch",
+    )
 
 
 def _parse_manifest(raw: bytes, folder: Path) -> dict[str, Any]:

@@ -249,3 +249,36 @@ def test_an_index_without_file_digests_is_updated_by_parsing_every_file(built, m
     report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
     assert sorted(parsed) == ["a.txt", "b.txt", "e.txt", "faq.jsonl", "sub/d.txt"]
     assert sorted(report.changes.unchanged) == ["a.txt", "faq-1", "sub/d.txt"]  # carried by content hash
+
+
+def test_an_update_after_a_new_onnx_export_embeds_every_document(tmp_path: Path) -> None:
+    """Vectors of two exports of the graph are never mixed under a manifest that names one of them:
+    the update embeds every document again, as it does for another model, and `--if-stale` agrees."""
+    from embeddings.onnx_engine import GRAPH_VERSION
+    from qa.ingest.indexer import stale_reason
+
+    corpus = write_corpus(tmp_path / "corpus", DOCS, RECORDS)
+    root = tmp_path / "index"
+    encoder = HashingEncoder()
+    encoder.inference = "onnx-int8"  # its vectors are recorded as those of the current export
+    build_index(corpus, root, encoder)  # type: ignore[arg-type]
+    live = versions.resolve(root).path / files.MANIFEST
+    manifest = json.loads(live.read_text(encoding="utf-8"))
+    assert manifest["model"]["graph"] == GRAPH_VERSION
+    manifest["model"]["graph"] = GRAPH_VERSION - 1  # as built before the export changed
+    live.write_text(json.dumps(manifest), encoding="utf-8")
+    encoder.embedded.clear()
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]  # no document changed
+    assert report.full_reason is not None and "ONNX export has changed" in report.full_reason
+    assert report.embedded == report.passages > 0 and not report.changes.any
+    assert all(text in "\n".join(encoder.embedded) for text in ("张江", "福建三峡", "9:30"))
+    assert json.loads((versions.resolve(root).path / files.MANIFEST).read_text())["model"]["graph"] == GRAPH_VERSION
+    rebuilt = tmp_path / "rebuilt"
+    fresh = HashingEncoder()
+    fresh.inference = "onnx-int8"
+    build_index(corpus, rebuilt, fresh)  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)
+    assert stale_reason(corpus, rebuilt, "hashing") is None
+    live = versions.resolve(rebuilt).path / files.MANIFEST
+    live.write_text(json.dumps(manifest), encoding="utf-8")  # the older export's manifest again
+    assert "ONNX export has changed" in (stale_reason(corpus, rebuilt, "hashing") or "")
