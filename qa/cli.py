@@ -417,12 +417,13 @@ def serve(
     manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
     check_model(manifest, model, None, index_dir)
     _check_served_backend(manifest, index_dir, backend, milvus_uri, workers)
-    from web.server import DEFAULT_DEPTH, DEFAULT_THREADS, DEFAULT_WAIT, check_queueing
+    from web.server import DEFAULT_DEPTH, DEFAULT_THREADS, DEFAULT_WAIT, check_port, check_queueing
     from web.server import serve as run_server
 
     threads = DEFAULT_THREADS if threads is None else threads
     queue_depth = DEFAULT_DEPTH if queue_depth is None else queue_depth
     check_queueing(threads, queue_depth)
+    check_port(host, port)
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
     run_server(
         index_dir,

@@ -6,7 +6,9 @@ children hangs, so the app is never preloaded in the master process.
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from dataclasses import replace
 from typing import Any
 
@@ -49,6 +51,26 @@ def check_queueing(threads: int, queue_depth: int) -> None:
             f"--threads {threads} leaves no thread for health checks beside 1 question, {queue_depth} queued "
             f"and {FEEDBACK_SLOTS + FEEDBACK_QUEUE_DEPTH} feedback posts; use at least {needed}"
         )
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, before anything says "serving": gunicorn would
+    retry for five seconds and exit with a log line about a worker that never started."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise RagqaError(f"cannot serve on {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise RagqaError(
+                    f"port {port} on {host} is in use by another process; stop it or choose another with --port"
+                ) from None
+            raise RagqaError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def serve(

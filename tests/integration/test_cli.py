@@ -140,6 +140,17 @@ def test_serve_refuses_threads_that_leave_no_room_for_health_checks(runner, inde
     assert "--threads 4" in line and "at least 14" in line  # 1 answered, 8 queued, 4 feedback posts, 1 spare
 
 
+def test_serve_refuses_a_port_in_use_before_it_says_serving(runner, index_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)])
+    assert f"port {port} on 127.0.0.1 is in use" in _one_line_error(result) and "serving" not in result.output
+
+
 def test_module_entry_point(index_dir: Path) -> None:
     import subprocess
     import sys
