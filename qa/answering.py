@@ -117,7 +117,7 @@ class Answerer:
         ]
         queues = [sorted(range(len(b)), key=b.__getitem__, reverse=True) for b in bounds]
         best = [p.threshold for p in policies]
-        readings = [[Reading(None, _best_sentence(scored), 0.0) for scored in r.sentences] for r in retrieved]
+        readings = [[Reading(None, best_sentence(scored), 0.0) for scored in r.sentences] for r in retrieved]
         while True:
             turn = []  # (question, passage) read this round
             for q, queue in enumerate(queues):
@@ -203,7 +203,8 @@ def _vectors(retrieved: Sequence[Retrieval]) -> np.ndarray:
     return np.stack([r.vector for r in retrieved]) if retrieved else np.zeros((0, 0), dtype=np.float32)
 
 
-def _best_sentence(scored: SentenceScores) -> Span | None:
+def best_sentence(scored: SentenceScores) -> Span | None:
+    """The span of the sentence scored closest to the question; None for a passage without sentences."""
     if not scored:
         return None
     s, e, _ = max(scored, key=lambda x: x[2])

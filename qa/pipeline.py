@@ -1,7 +1,8 @@
 """The question-answering pipeline every entry point shares: retrieve, read, highlight.
 
 `Pipeline.ask(q)` is `Pipeline.ask_many([q])[0]`; the web API, the chat page, the CLI and the
-evaluation all go through `ask_many`. `Pipeline.load` opens an index version (`qa.store`), the
+evaluation all go through `ask_many`. `Pipeline.search_many` is the same retrieval and highlights
+without the reader (`POST /api/search`). `Pipeline.load` opens an index version (`qa.store`), the
 model it was built with (`embeddings`) and the readers (`qa.reading.router`).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoder import Encoder, load_encoder
-from qa.answering import Answer, Answerer, Retrieval
+from qa.answering import Answer, Answerer, Retrieval, Span, best_sentence
 from qa.errors import BadRequest, IndexUnavailable, RagqaError
 from qa.ingest.passages import Passage
 from qa.reading import router
@@ -80,6 +81,25 @@ class Result:
         }
 
 
+@dataclass
+class SearchResult:
+    """Ranked passages for a query, highlighted, with no answer read from them."""
+
+    query: str
+    passages: list[PassageResult]
+    took_ms: float
+    index_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `POST /api/search`."""
+        return {
+            "query": self.query,
+            "passages": [_passage_dict(r) for r in self.passages],
+            "took_ms": round(self.took_ms, 2),
+            "index_version": self.index_version,
+        }
+
+
 def _passage_dict(result: PassageResult) -> dict[str, Any]:
     p = result.passage
     return {
@@ -104,22 +124,24 @@ def _boxes(passage: Passage | None, start: int, end: int) -> dict[str, Any]:
     return {} if rectangles is None else {"boxes": [list(r) for r in rectangles]}
 
 
-def check_question(question: Any) -> str:
-    """Validate a question as every entry point must; return it stripped."""
+def check_question(question: Any, field: str = "question") -> str:
+    """Validate a question (or a search query: field "query") as every entry point must; return it stripped.
+
+    The error codes name the field: `empty_question`, or `empty_query` for a search."""
     if not isinstance(question, str):
-        raise BadRequest("'question' must be a string", code="invalid_question")
+        raise BadRequest(f"'{field}' must be a string", code=f"invalid_{field}")
     stripped = question.strip()
     if not stripped:
-        raise BadRequest("the question is empty; type a question", code="empty_question")
+        raise BadRequest(f"the {field} is empty; type a {field}", code=f"empty_{field}")
     try:
         stripped.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) cannot be tokenised
         raise BadRequest(
-            "the question contains characters that are not valid Unicode text", code="invalid_question"
+            f"the {field} contains characters that are not valid Unicode text", code=f"invalid_{field}"
         ) from exc
     if len(stripped) > MAX_QUESTION_CHARS:
         raise BadRequest(
-            f"the question is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code="question_too_long"
+            f"the {field} is {len(stripped)} characters; the limit is {MAX_QUESTION_CHARS}", code=f"{field}_too_long"
         )
     return stripped
 
@@ -292,12 +314,46 @@ class Pipeline:
         retrieved = self.retrieve(questions, top_k)
         decisions = self.answerer.answer_many(retrieved)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
-        results = []
-        for retrieval, decision in zip(retrieved, decisions):
-            terms = query_terms(retrieval.question)
-            rows = [
-                PassageResult(self.passages[h.row], h.score, passage_highlights(text, span, reading.sentence, terms))
-                for h, text, reading, span in zip(retrieval.hits, retrieval.texts, decision.readings, decision.spans)
-            ]
-            results.append(Result(retrieval.question, decision.answer, rows, took_ms, self.version))
-        return results
+        return [
+            Result(
+                retrieval.question,
+                decision.answer,
+                self._rows(retrieval, decision.spans, [reading.sentence for reading in decision.readings]),
+                took_ms,
+                self.version,
+            )
+            for retrieval, decision in zip(retrieved, decisions)
+        ]
+
+    def search(self, query: str, top_k: int = DEFAULT_TOP_K) -> SearchResult:
+        return self.search_many([query], top_k)[0]
+
+    def search_many(self, queries: Sequence[str], top_k: int = DEFAULT_TOP_K) -> list[SearchResult]:
+        """Rank passages for a batch of queries without reading them: one encoder call, one BM25 call.
+
+        Each passage carries the query's terms and its sentence closest to the query (the sentence
+        an unread passage shows in `ask_many` too), so a caller can show why it ranked."""
+        started = time.perf_counter()
+        queries = [check_question(q, "query") for q in queries]
+        top_k = check_top_k(top_k)
+        retrieved = self.retrieve(queries, top_k)
+        took_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
+        return [
+            SearchResult(
+                retrieval.question,
+                self._rows(retrieval, [None] * len(retrieval.hits), [best_sentence(s) for s in retrieval.sentences]),
+                took_ms,
+                self.version,
+            )
+            for retrieval in retrieved
+        ]
+
+    def _rows(
+        self, retrieval: Retrieval, answers: Sequence[Span | None], sentences: Sequence[Span | None]
+    ) -> list[PassageResult]:
+        """The retrieved passages with their highlights: answer span, sentence and query terms."""
+        terms = query_terms(retrieval.question)
+        return [
+            PassageResult(self.passages[h.row], h.score, passage_highlights(text, answer, sentence, terms))
+            for h, text, answer, sentence in zip(retrieval.hits, retrieval.texts, answers, sentences)
+        ]

@@ -1,4 +1,4 @@
-"""JSON API: `POST /api/ask`, `GET /api/status`, `GET /healthz`, `GET /readyz`, `GET /openapi.json`."""
+"""JSON API: `POST /api/ask` and `/api/search`, `GET /api/status`, `/healthz`, `/readyz` and `/openapi.json`."""
 
 from __future__ import annotations
 
@@ -39,6 +39,18 @@ def ask():
         raise BadRequest("'question' is required", code="missing_question")
     top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
     return jsonify(state.served(state.ask(body["question"], top_k)))
+
+
+@bp.post("/api/search")
+def search():
+    """Rank passages for a query, without the reader: `{"query": str, "top_k": int}`."""
+    body = json_body("query")
+    if not isinstance(body, dict):
+        raise BadRequest('the body must be a JSON object like {"query": "..."}', code="invalid_body")
+    if "query" not in body:
+        raise BadRequest("'query' is required", code="missing_query")
+    top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
+    return jsonify(state.search(body["query"], top_k).to_dict())
 
 
 @bp.get("/healthz")

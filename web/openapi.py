@@ -149,6 +149,37 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "SearchRequest": {
+        "type": "object",
+        "required": ["query"],
+        "properties": {
+            "query": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_QUESTION_CHARS,
+                "description": "Words or a question; checked as a question is. Surrounding whitespace is stripped.",
+            },
+            "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
+        },
+    },
+    "SearchResponse": {
+        "type": "object",
+        "required": ["query", "passages", "took_ms", "index_version"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string"},
+            "passages": {
+                "type": "array",
+                "maxItems": MAX_TOP_K,
+                "items": {"$ref": "#/components/schemas/Passage"},
+                "description": "Best first, as /api/ask retrieves them; no reader runs, so the highlights are "
+                "the query's terms and each passage's sentence closest to the query (`term`, `sentence`), "
+                "never an `answer`.",
+            },
+            "took_ms": {"type": "number", "minimum": 0},
+            "index_version": {"type": ["string", "null"], "description": "The index version searched."},
+        },
+    },
     "FeedbackRequest": {
         "type": "object",
         "required": ["question", "rating", "passages", "token"],
@@ -252,6 +283,24 @@ PATHS: dict[str, Any] = {
                 "415": _error("Body is not application/json"),
                 **_GUARDED,
                 "429": _retry("Too many questions in flight; retry after the Retry-After seconds"),
+                "503": _error("The index or the model is not loaded"),
+            },
+        }
+    },
+    "/api/search": {
+        "post": {
+            "summary": "Ranked passages for a query, highlighted, without reading an answer from them",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchRequest"}}},
+            },
+            "responses": {
+                "200": _json("The passages, best first, with scores, highlights and pages", "SearchResponse"),
+                "400": _error("Invalid JSON, body, query or top_k"),
+                "413": _error("Body larger than 16 KB"),
+                "415": _error("Body is not application/json"),
+                **_GUARDED,
+                "429": _retry("Too many questions and searches in flight; retry after the Retry-After seconds"),
                 "503": _error("The index or the model is not loaded"),
             },
         }

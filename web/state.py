@@ -1,5 +1,5 @@
 """The app's pipeline and its question slots, as Flask's tutorial keeps its database: `init_app`,
-then `get_pipeline()` and `ask()` inside a request.
+then `get_pipeline()` and `ask()` (or `search()`) inside a request.
 
 A served app follows its index root (`web.live.LivePipeline`); an app built around a pipeline (tests,
 embedding ragqa in another app) keeps that one (`Fixed`). Either way, a question is answered by the
@@ -23,7 +23,7 @@ from qa.feedback.store import FeedbackBusy, FeedbackStore, Limit
 from qa.feedback.submission import Feedback, FeedbackRecord
 from qa.feedback.token import FeedbackSigner
 from qa.ingest.passages import Passage
-from qa.pipeline import DEFAULT_TOP_K, Pipeline, Result, check_question, check_top_k
+from qa.pipeline import DEFAULT_TOP_K, Pipeline, Result, SearchResult, check_question, check_top_k
 from qa.store.backend import BackendSettings
 from web.admission import Admission, Overloaded
 
@@ -135,6 +135,18 @@ def ask(question: Any, top_k: Any = DEFAULT_TOP_K) -> Result:
     pipeline = get_pipeline()
     with state().admission.slot():
         return pipeline.ask(question, top_k)
+
+
+def search(query: Any, top_k: Any = DEFAULT_TOP_K) -> SearchResult:
+    """Check the input, then rank passages (no reader) in the same question slot `ask` takes.
+
+    A search embeds its query on the cores a question uses, so it shares the questions' slots and
+    queue: the slots bound all model work in flight, and a search beyond them gets the same 429."""
+    check_question(query, "query")
+    check_top_k(top_k)
+    pipeline = get_pipeline()
+    with state().admission.slot():
+        return pipeline.search(query, top_k)
 
 
 def store_feedback(feedback: Feedback, context: Passage, served: str, limit: Limit) -> FeedbackRecord:

@@ -38,3 +38,13 @@ def test_real_server_serves_the_page(server: str) -> None:
     assert '<form id="ask-form"' in html
     with urllib.request.urlopen(server + "/static/chat.js", timeout=60) as response:
         assert b"/api/ask" in response.read()
+
+
+def test_real_server_searches_without_reading(server: str) -> None:
+    body = json.dumps({"query": "福建三峡海上风电国际产业园占地多少亩？", "top_k": 3}).encode()
+    status, data = _request(server + "/api/search", body)
+    assert status == 200 and "answer" not in data and len(data["passages"]) == 3
+    assert "1000亩" in data["passages"][0]["text"]
+    assert {h["kind"] for p in data["passages"] for h in p["highlights"]} <= {"sentence", "term"}
+    status, data = _request(server + "/api/search", b'{"query": ""}')
+    assert status == 400 and data["error"]["code"] == "empty_query"

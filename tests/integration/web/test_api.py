@@ -250,3 +250,20 @@ def test_a_chunked_body_over_the_limit_is_413(client, path: str) -> None:
         assert small.status_code == 200 and small.get_json()["answer"]["text"] == "1000亩"
     else:
         assert small.status_code == 400 and small.get_json()["error"]["code"] == "invalid_rating"
+
+
+def test_search_gives_the_passages_ask_reads_without_an_answer(client) -> None:
+    question = "福建三峡海上风电国际产业园占地多少亩？"
+    asked = client.post("/api/ask", json={"question": question, "top_k": 3}).get_json()
+    found = client.post("/api/search", json={"query": question, "top_k": 3})
+    assert found.status_code == 200
+    data = found.get_json()
+    assert set(data) == {"query", "passages", "took_ms", "index_version"}
+    assert [(p["id"], p["score"]) for p in data["passages"]] == [(p["id"], p["score"]) for p in asked["passages"]]
+    top = data["passages"][0]
+    assert "1000亩" in top["text"] and top["page"] is None and "boxes" not in top  # plain text: no pages
+    kinds = {h["kind"] for p in data["passages"] for h in p["highlights"]}
+    assert kinds == {"sentence", "term"}  # no reader ran, so no answer span
+    sentence = next(h for h in top["highlights"] if h["kind"] == "sentence")
+    assert "1000亩" in top["text"][sentence["start"] : sentence["end"]]
+    assert data["index_version"] == asked["index_version"]

@@ -66,6 +66,18 @@ def test_fuzzed_questions_get_documented_responses(client, body) -> None:
     check_against_document(response, "/api/ask", "post")
 
 
+search_objects = st.fixed_dictionaries({"query": texts}, optional={"top_k": top_ks, "extra": json_values})
+
+
+@FUZZ
+@given(body=search_objects.map(lambda b: (json.dumps(b), "application/json")) | bodies)
+def test_fuzzed_searches_get_documented_responses(client, body) -> None:
+    data, content_type = body
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    response = client.post("/api/search", data=raw, content_type=content_type or None)
+    check_against_document(response, "/api/search", "post")
+
+
 @FUZZ
 @given(path=st.sampled_from(sorted(DOC["paths"])), method=st.sampled_from(["get", "post", "put", "delete"]))
 def test_every_path_and_method_gets_a_documented_json_answer(client, path: str, method: str) -> None:
