@@ -87,9 +87,10 @@ def export_graphs(
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from embeddings.onnx_fusion import eager_attention, fuse
+    from embeddings.quiet import quiet_export
 
     fp32.parent.mkdir(parents=True, exist_ok=True)
-    with _EXPORT_LOCK, tempfile.TemporaryDirectory(dir=fp32.parent) as tmp:
+    with _EXPORT_LOCK, tempfile.TemporaryDirectory(dir=fp32.parent) as tmp, quiet_export():
         raw, quantized = Path(tmp) / fp32.name, Path(tmp) / int8.name
         fused = Path(tmp) / "fused.onnx"
         with torch.no_grad(), eager_attention(model):

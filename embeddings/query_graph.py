@@ -42,9 +42,11 @@ def write_query_graph(fp32: Path, out: Path, layers: int = FP32_LAYERS) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from embeddings.quiet import quiet_export
+
     keep = fp32_nodes(onnx.load(str(fp32), load_external_data=False).graph, layers)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # a killed write leaves nothing behind
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, quiet_export():  # a killed write leaves nothing
         written = Path(tmp) / out.name
         quantize_dynamic(
             str(fp32),
