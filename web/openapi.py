@@ -58,6 +58,33 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Surrounding whitespace is stripped; the stripped text must be non-empty.",
             },
             "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
+            "filters": {"$ref": "#/components/schemas/Filters"},
+        },
+    },
+    "Filters": {
+        "type": ["object", "null"],
+        "description": "Only passages of documents whose metadata matches every key are searched. A key is a "
+        "field: built in, `path` (relative to the corpus folder), `folder`, `type` (the reader: pdf, docx, "
+        "markdown, html, text, jsonl, ...), `title` (text), `modified` (the file's modification time, a date) "
+        "and `pages` (a number; absent for formats without pages); or a JSONL record's own key (a boolean, a "
+        "number or a date where every document holding it holds one, else text). Its value is a value to "
+        'equal (`{"type": "pdf"}`) or an object of operators, all of which must hold: `eq`, `in` (a list, '
+        'one of), and for numbers and dates `gt`, `gte`, `lt`, `lte` (`{"modified": {"gte": "2024-01-01", '
+        '"lt": "2025-01-01"}}`, `{"pages": {"lte": 10}}`). Dates are ISO 8601, UTC without a zone. A document '
+        "without the field does not match. A field no document has, an unknown operator or a value of the "
+        "wrong kind is a 400 (`unknown_filter_field`, `invalid_filter_operator`, `invalid_filter_value`, "
+        "`invalid_filters`); an index built before documents carried metadata answers 400 "
+        "`filters_unavailable` until it is rebuilt. A filter that matches no document is not an error: the "
+        "response has no passages (and no answer), `filtered.documents` 0 and a `note` saying so.",
+        "additionalProperties": True,
+    },
+    "Filtered": {
+        "type": "object",
+        "required": ["documents", "passages"],
+        "description": "What a request's filters left to search (present only when it sent filters).",
+        "properties": {
+            "documents": {"type": "integer", "minimum": 0},
+            "passages": {"type": "integer", "minimum": 0},
         },
     },
     "Highlight": {
@@ -141,6 +168,8 @@ SCHEMAS: dict[str, Any] = {
             "passages": {"type": "array", "maxItems": MAX_TOP_K, "items": {"$ref": "#/components/schemas/Passage"}},
             "took_ms": {"type": "number", "minimum": 0},
             "index_version": {"type": ["string", "null"], "description": "The index version that answered."},
+            "filtered": {"$ref": "#/components/schemas/Filtered"},
+            "note": {"type": "string", "description": "Present when the filters matched no document."},
             "feedback_token": {
                 "type": ["string", "null"],
                 "description": "The server's signature of this serving of the answer (`<nonce>.<signature>`); "
@@ -160,6 +189,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Words or a question; checked as a question is. Surrounding whitespace is stripped.",
             },
             "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
+            "filters": {"$ref": "#/components/schemas/Filters"},
         },
     },
     "SearchResponse": {
@@ -178,6 +208,8 @@ SCHEMAS: dict[str, Any] = {
             },
             "took_ms": {"type": "number", "minimum": 0},
             "index_version": {"type": ["string", "null"], "description": "The index version searched."},
+            "filtered": {"$ref": "#/components/schemas/Filtered"},
+            "note": {"type": "string", "description": "Present when the filters matched no document."},
         },
     },
     "FeedbackRequest": {
@@ -278,7 +310,7 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": _json("The answer (or null) and the passages it was read from", "AskResponse"),
-                "400": _error("Invalid JSON, body, question or top_k"),
+                "400": _error("Invalid JSON, body, question, top_k or filters"),
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
                 **_GUARDED,
@@ -296,7 +328,7 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": _json("The passages, best first, with scores, highlights and pages", "SearchResponse"),
-                "400": _error("Invalid JSON, body, query or top_k"),
+                "400": _error("Invalid JSON, body, query, top_k or filters"),
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
                 **_GUARDED,

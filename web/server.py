@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -73,26 +73,38 @@ def check_port(host: str, port: int) -> None:
             raise RagqaError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def serve(
-    index_dir: str,
-    model: str | None,
-    host: str,
-    port: int,
-    workers: int,
-    timeout: int,
-    threads: int = DEFAULT_THREADS,
-    queue_wait: float = DEFAULT_WAIT,
-    reload_interval: float = 1.0,
-    queue_depth: int = DEFAULT_DEPTH,
-    milvus_uri: str | None = None,
-    milvus_bm25: bool = True,
-    reader_inference: str | None = None,
-    engine_threads: int | None = None,
-) -> None:
-    """Run gunicorn in the foreground until interrupted.
+@dataclass(frozen=True)
+class ServeSettings:
+    """How `ragqa serve` serves an index: what, where, and how many questions each worker holds.
 
     `milvus_uri` and `milvus_bm25` say how workers reach an index whose vectors are in Milvus
-    (`qa.store.backend.BackendSettings`).
+    (`qa.store.backend.BackendSettings`); `reader_inference` None keeps `qa.config.Settings`'s engine,
+    `engine_threads` None gives each worker's engines its share of the cores.
+    """
+
+    index_dir: str
+    model: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    timeout: int = 60
+    threads: int = DEFAULT_THREADS
+    queue_depth: int = DEFAULT_DEPTH
+    queue_wait: float = DEFAULT_WAIT
+    reload_interval: float = 1.0
+    engine_threads: int | None = None
+    reader_inference: str | None = None
+    milvus_uri: str | None = None
+    milvus_bm25: bool = True
+
+    def check(self) -> None:
+        """Refuse, in one line, settings that could not serve, before anything says "serving"."""
+        check_queueing(self.threads, self.queue_depth)
+        check_port(self.host, self.port)
+
+
+def serve(settings: ServeSettings) -> None:
+    """Run gunicorn in the foreground until interrupted.
 
     Each worker hands every connection it accepts to a thread at once (worker_connections equals
     threads), so no request waits unseen inside gunicorn. A question beyond the worker's one slot
@@ -101,14 +113,14 @@ def serve(
     and the page. Connections a worker cannot take yet stay in the listen backlog, where the other
     workers can take them.
     """
-    check_queueing(threads, queue_depth)
+    check_queueing(settings.threads, settings.queue_depth)
     options = {
-        "bind": f"{host}:{port}",
-        "workers": workers,
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
         "worker_class": "gthread",
-        "threads": threads,
-        "worker_connections": threads,
-        "timeout": timeout,
+        "threads": settings.threads,
+        "worker_connections": settings.threads,
+        "timeout": settings.timeout,
         "graceful_timeout": 10,
         "preload_app": False,
         "backlog": 128,
@@ -122,17 +134,21 @@ def serve(
     }
     # Each worker's share of the cores by default; more lets one question use idle cores (a lone
     # client gets its answer sooner) at the cost of workers contending when all are busy.
-    threads_per_worker = engine_threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    threads_per_worker = settings.engine_threads or max(1, (os.cpu_count() or 1) // max(1, settings.workers))
     app_config = {
-        "RAGQA_INDEX": index_dir,
-        "RAGQA_MODEL": model,
-        "RAGQA_QUEUE_WAIT": queue_wait,
-        "RAGQA_QUEUE_DEPTH": queue_depth,
-        "RAGQA_RELOAD_INTERVAL": reload_interval,
-        "RAGQA_MILVUS_URI": milvus_uri,
-        "RAGQA_MILVUS_BM25": milvus_bm25,
-        **({"RAGQA_READER_INFERENCE": reader_inference} if reader_inference else {}),
+        "RAGQA_INDEX": settings.index_dir,
+        "RAGQA_MODEL": settings.model,
+        "RAGQA_QUEUE_WAIT": settings.queue_wait,
+        "RAGQA_QUEUE_DEPTH": settings.queue_depth,
+        "RAGQA_RELOAD_INTERVAL": settings.reload_interval,
+        "RAGQA_MILVUS_URI": settings.milvus_uri,
+        "RAGQA_MILVUS_BM25": settings.milvus_bm25,
+        **({"RAGQA_READER_INFERENCE": settings.reader_inference} if settings.reader_inference else {}),
     }
-    settings = Settings.from_env()
-    export_first(index_dir, model, replace(settings, reader_inference=reader_inference or settings.reader_inference))
+    config = Settings.from_env()
+    export_first(
+        settings.index_dir,
+        settings.model,
+        replace(config, reader_inference=settings.reader_inference or config.reader_inference),
+    )
     RagqaServer(options, app_config, threads_per_worker).run()

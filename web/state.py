@@ -125,19 +125,20 @@ def ready() -> bool:
     return True
 
 
-def ask(question: Any, top_k: Any = DEFAULT_TOP_K) -> Result:
+def ask(question: Any, top_k: Any = DEFAULT_TOP_K, filters: Any = None) -> Result:
     """Check the input, then answer in this worker's question slot (or raise Overloaded, a 429).
 
-    The one way the API and the page ask. Bad input is refused before it queues; one version
-    answers the whole question, even if a reload lands meanwhile."""
+    The one way the API and the page ask. Bad input is refused before it queues (filters are checked
+    against the version that answers, in its slot); one version answers the whole question, even if
+    a reload lands meanwhile."""
     check_question(question)
     check_top_k(top_k)
     pipeline = get_pipeline()
     with state().admission.slot():
-        return pipeline.ask(question, top_k)
+        return pipeline.ask(question, top_k, filters)
 
 
-def search(query: Any, top_k: Any = DEFAULT_TOP_K) -> SearchResult:
+def search(query: Any, top_k: Any = DEFAULT_TOP_K, filters: Any = None) -> SearchResult:
     """Check the input, then rank passages (no reader) in the same question slot `ask` takes.
 
     A search embeds its query on the cores a question uses, so it shares the questions' slots and
@@ -146,7 +147,7 @@ def search(query: Any, top_k: Any = DEFAULT_TOP_K) -> SearchResult:
     check_top_k(top_k)
     pipeline = get_pipeline()
     with state().admission.slot():
-        return pipeline.search(query, top_k)
+        return pipeline.search(query, top_k, filters)
 
 
 def store_feedback(feedback: Feedback, context: Passage, served: str, limit: Limit) -> FeedbackRecord:

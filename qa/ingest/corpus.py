@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from embeddings.progress import bar
 from qa.errors import CorpusError
+from qa.ingest import metadata
 from qa.ingest.documents import Document
 from qa.ingest.folder import list_files, read_file
 from qa.ingest.parsing import Job, Parsed, parsers
@@ -46,6 +48,7 @@ class FileRead:
     skipped: str | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)  # parts not read: (where, why)
     unchanged: bool = False  # its bytes are as an update's live version read them: its documents carried, not parsed
+    modified: str | None = None  # its modification time (`qa.ingest.metadata.modified`); None where not read
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def read_corpus(
     seen_ids: set[str] = set()
     pages = 0
 
-    def collect(rel: str, parsed: Parsed, file_digest: str | None = None) -> None:
+    def collect(rel: str, parsed: Parsed, file_digest: str | None = None, changed: str | None = None) -> None:
         nonlocal pages
         for where, why in parsed.problems:
             _skip(report, where, why)
@@ -123,11 +126,13 @@ def read_corpus(
             if doc.id in seen_ids:
                 doc.id = f"{rel}:{doc.id}"  # two JSONL files may both number their records from 1
             seen_ids.add(doc.id)
-            doc.digest = file_digest
+            doc.digest, doc.modified, doc.pages = file_digest, changed, parsed.pages or None
             report.documents.append(doc)
         ids = [doc.id for doc in parsed.documents]
         report.files.append(
-            FileRead(rel, parsed.kind, parsed.pages, ids, parsed.seconds, parsed.skipped, parsed.problems)
+            FileRead(
+                rel, parsed.kind, parsed.pages, ids, parsed.seconds, parsed.skipped, parsed.problems, modified=changed
+            )
         )
         pages += parsed.pages
         _show_pages(shown, pages)
@@ -135,6 +140,7 @@ def read_corpus(
 
     pending: deque[Job] = deque()
     digests: dict[str, str] = {}  # of the files being parsed
+    times: dict[str, str | None] = {}  # their modification times
     with (
         parsers(workers, page_seconds) as parse,
         bar(len(listing.files), progress, "reading", "file", delay=BAR_DELAY) as shown,
@@ -148,20 +154,21 @@ def read_corpus(
             # Every file read counts, parsed or not: converting a skipped file to a readable one is a change.
             digest.update(rel.encode() + b"\0" + raw + b"\0")
             file_digest = hashlib.sha256(raw).hexdigest()
+            changed = _modified(root, rel)
             same = (known or {}).get(rel)
             if same is not None and same.digest == file_digest:
                 seen_ids.update(same.documents)
-                report.files.append(FileRead(rel, documents=list(same.documents), unchanged=True))
+                report.files.append(FileRead(rel, documents=list(same.documents), unchanged=True, modified=changed))
                 shown.update(1)
                 continue
-            digests[rel] = file_digest
+            digests[rel], times[rel] = file_digest, changed
             pending.append(parse.submit(rel, raw))
             while len(pending) > parse.ahead or (pending and pending[0].done()):
                 job = pending.popleft()
-                collect(job.rel, parse.result(job), digests[job.rel])
+                collect(job.rel, parse.result(job), digests[job.rel], times[job.rel])
         while pending:
             job = pending.popleft()
-            collect(job.rel, parse.result(job), digests[job.rel])
+            collect(job.rel, parse.result(job), digests[job.rel], times[job.rel])
     report.files.sort(key=lambda f: PurePosixPath(f.path))
     report.checksum = digest.hexdigest()
     return report
@@ -178,6 +185,14 @@ def corpus_checksum(root: str | Path, max_file_bytes: int | None = None) -> str:
         except Skip:
             continue
     return digest.hexdigest()
+
+
+def _modified(root: Path, rel: str) -> str | None:
+    """A file's modification time for its documents' metadata; None when it cannot be read (it was just read)."""
+    try:
+        return metadata.modified(os.stat(root / rel, follow_symlinks=False).st_mtime)
+    except OSError:
+        return None
 
 
 def _file_limit(max_file_bytes: int | None) -> int:

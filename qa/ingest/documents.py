@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# A metadata value a filter can compare: what a JSON scalar holds.
+Scalar = str | int | float | bool
+
 # A rectangle on a page in PDF points (1/72 inch), from the page's top-left corner: x0, top, x1, bottom.
 Box = tuple[float, float, float, float]
 
@@ -47,6 +50,12 @@ class Document:
     # sha256 of the bytes of the file it was read from (set by `qa.ingest.corpus.read_corpus`): an update
     # finds a file unchanged by it and carries its documents over without parsing it again.
     digest: str | None = field(default=None, compare=False)
+    # Facts about the document that its passages do not depend on, so `content_hash` leaves them out: fields
+    # its source gives beside the text (a JSONL record's other keys), its file's modified time and page
+    # count (set by `read_corpus`). `qa.ingest.metadata` turns them into what filters match.
+    fields: dict[str, Scalar] = field(default_factory=dict, compare=False)
+    modified: str | None = field(default=None, compare=False)
+    pages: int | None = field(default=None, compare=False)
 
 
 def content_hash(doc: Document) -> str:

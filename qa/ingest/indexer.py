@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,6 +14,7 @@ import numpy as np
 from embeddings.encoder import Encoder
 from embeddings.onnx_engine import GRAPH_VERSION
 from qa.errors import CorpusError, IndexUnavailable
+from qa.ingest import metadata
 from qa.ingest.corpus import CorpusReport, corpus_checksum, read_corpus
 from qa.ingest.documents import Document, content_hash
 from qa.ingest.ingest_report import ingest_report, write_report
@@ -23,7 +24,7 @@ from qa.retrieval import cosine_scale
 from qa.store import bm25, catalog, read_manifest, sentences, versions
 from qa.store.backend import BackendSettings
 from qa.store.index import Rows, save_rows
-from qa.store.spec import IndexSpec
+from qa.store.spec import TORCH, IndexSpec
 
 # Bump when passage splitting changes, so `ragqa index --if-stale` rebuilds old indexes.
 CHUNKER_VERSION = 4
@@ -229,22 +230,29 @@ def build_manifest(
 
 
 def document_entries(documents: list[Document], passages: list[Passage]) -> list[catalog.Entry]:
-    """Each document's content hash and passage count, in passage order."""
+    """Each document's content hash, passage count and metadata, in passage order."""
     counts = Counter(p.doc for p in passages)
     return [
-        catalog.Entry(d.id, content_hash(d), counts[d.id], d.digest, d.path if d.digest else None) for d in documents
+        catalog.Entry(d.id, content_hash(d), counts[d.id], d.digest, d.path if d.digest else None, metadata.of(d))
+        for d in documents
     ]
 
 
-def stale_reason(corpus_dir: str | Path, index_dir: str | Path, model_id: str) -> str | None:
-    """Why the index must be rebuilt for this corpus and model, or None when it is current."""
+def stale_reason(corpus_dir: str | Path, index_dir: str | Path, wanted: IndexSpec) -> str | None:
+    """Why the index must be rebuilt for this corpus and these settings, or None when it is current.
+
+    Args:
+        wanted: what a build would make that is known before its model loads: the model's id, and
+            where the caller knows them the engine, the sentence-vector mode and the backend (a field
+            left None is not asked about). The splitting and the ONNX export's version are this code's.
+    """
     try:
         manifest = read_manifest(index_dir)
     except IndexUnavailable as exc:
         return str(exc)
-    # The engine to come is not known before the model loads: an exported graph is held to the
-    # current export whichever engine it was, and the passages' length is the index's own.
-    wanted = IndexSpec(model_id=model_id, graph=GRAPH_VERSION, chunker=CHUNKER_VERSION, min_chars=MIN_CHARS)
+    # An exported graph is held to the current export; under an engine not named, whichever it was.
+    graph = None if wanted.inference == TORCH else GRAPH_VERSION
+    wanted = replace(wanted, graph=graph, chunker=CHUNKER_VERSION, min_chars=MIN_CHARS)
     if (reason := wanted.mismatch(IndexSpec.from_manifest(manifest))) is not None:
         return reason
     if manifest.get("corpus", {}).get("checksum") != corpus_checksum(corpus_dir):

@@ -23,6 +23,7 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from qa.errors import RagqaError
+from qa.ingest import metadata
 from qa.ingest.changes import Changes, compare
 from qa.ingest.corpus import CorpusReport, KnownFile, read_corpus
 from qa.ingest.documents import content_hash
@@ -137,11 +138,16 @@ def _update_locked(
     before = {e.id: e for e in listed or []}
     # A document of an unchanged file (not parsed again) has the hash the live version recorded.
     changes = compare(listed or [], [(i, content_hash(parsed[i]) if i in parsed else before[i].hash) for i in order])
-    if live is not None and not changes.any:
+    # An unparsed file's documents keep their metadata but for its modification time, read now.
+    modified = {doc: f.modified for f in corpus.files if f.unchanged for doc in f.documents}
+    meta = {i: metadata.of(parsed[i]) if i in parsed else before[i].modified_at(modified.get(i)).meta for i in order}
+    retagged = [i for i in changes.unchanged if meta[i] != before[i].meta]
+    if live is not None and not changes.any and not retagged:
         say(f"no document changed since version {live.version}; the index is up to date")
         counts = {entry.id: entry.passages for entry in listed or []}
         return UpdateReport(index_dir, changes, len(live.records), 0, 0.0, None, passages_by_document=counts)
-    say(changes.summary() + (f" (every document embedded: {reason})" if reason else ""))
+    retold = f", metadata of {len(retagged)} changed" if retagged else ""
+    say(changes.summary() + retold + (f" (every document embedded: {reason})" if reason else ""))
     carried = set(changes.unchanged) if live is not None else set()
     fresh = [d for d in corpus.documents if d.id not in carried]
     new_passages = split_passages(fresh, max_chars=max_chars, fits=encoder.fits)
@@ -155,7 +161,7 @@ def _update_locked(
     texts = [p.embedding_text() for p in passages]
     say(f"publishing {len(passages)} passages ({settings.kind})")
     made = {e.id: e for e in document_entries(corpus.documents, passages)}  # everything parsed now
-    entries = [made.get(i) or before[i] for i in order]
+    entries = [made.get(i) or before[i].modified_at(modified.get(i)) for i in order]
     published = save_rows(
         index_dir,
         Rows([p.to_dict() for p in passages], texts, origin, new_vectors),
@@ -224,8 +230,8 @@ def _known_files(live: StoredIndex | None) -> dict[str, KnownFile]:
         return {}  # read by other readers (an upgrade): every file is read again
     files: dict[str, tuple[str | None, list[str]]] = {}
     for entry in live.documents or []:
-        if entry.path is None:
-            continue
+        if entry.path is None or entry.meta is None:
+            continue  # a file whose documents have no metadata yet is read again for it
         digest, ids = files.setdefault(entry.path, (entry.file, []))
         ids.append(entry.id)
         if digest != entry.file:  # its documents disagree: read it again

@@ -74,14 +74,22 @@ class Retriever:
         df = int(self._df[col]) if col is not None else 0
         return math.log(1 + (self._n_docs - df + 0.5) / (df + 0.5))
 
-    def search_many(self, questions: Sequence[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        """Top-k fused hits for each question (vectors are the encoded questions, same order)."""
-        if self.dense.size == 0:
+    def search_many(
+        self, questions: Sequence[str], vectors: np.ndarray, k: int, rows: np.ndarray | None = None
+    ) -> list[list[Hit]]:
+        """Top-k fused hits for each question (vectors are the encoded questions, same order).
+
+        Args:
+            rows: the only rows any ranking may return (a filter's candidates, `qa.retrieval.selection`),
+                ascending; None: every row.
+        """
+        size = self.dense.size if rows is None else len(rows)
+        if size == 0:
             return [[] for _ in questions]
-        depth = min(max(self.candidates, k), self.dense.size)
-        dense_scores, dense_rows = self.dense.search(vectors, depth)
+        depth = min(max(self.candidates, k), size)
+        dense_scores, dense_rows = self.dense.search(vectors, depth, rows)
         lexical = self.lexical.search if self.lexical is not None else self._bm25
-        bm25_rows, bm25_scores = lexical(questions, depth)
+        bm25_rows, bm25_scores = lexical(questions, depth, rows)
         results = []
         for q in range(len(questions)):
             fused: dict[int, Hit] = {}
@@ -96,7 +104,7 @@ class Retriever:
                 if score > 0:  # bm25s pads with zero-score rows when few documents match
                     hit = fused.setdefault(int(row), Hit(int(row), 0.0))
                     hit.bm25, hit.score = float(score), hit.score + 1.0 / (self.rrf_k + rank + 1)
-            for rank, row in enumerate(self.literal(questions[q], depth)):
+            for rank, row in enumerate(self.literal(questions[q], depth, rows)):
                 hit = fused.setdefault(row, Hit(row, 0.0))
                 hit.score += 1.0 / (self.rrf_k + rank + 1)
             results.append(sorted(fused.values(), key=lambda h: (-h.score, h.row))[:k])
@@ -112,9 +120,9 @@ class Retriever:
             return None
         return self.chinese
 
-    def literal(self, question: str, depth: int) -> list[int]:
+    def literal(self, question: str, depth: int, rows: np.ndarray | None = None) -> list[int]:
         """Rows of the passages that hold every token of one of the question's literal terms, best
-        BM25 score of those tokens first (at most `depth`)."""
+        BM25 score of those tokens first (at most `depth`; of `rows` only, where given)."""
         indptr, indices, data = (np.asarray(self.bm25.scores[key]) for key in ("indptr", "indices", "data"))
         scores: dict[int, float] = {}
         for term in literal_terms(question):
@@ -123,28 +131,38 @@ class Retriever:
             if not cols or len(cols) < len(found):
                 continue  # a token no passage has: no passage holds the term
             columns = [_column(indices, data, indptr[c], indptr[c + 1]) for c in cols]
-            holders = columns[0][0]
-            for rows, _ in columns[1:]:
-                holders = np.intersect1d(holders, rows, assume_unique=True)
+            holders = columns[0][0] if rows is None else np.intersect1d(columns[0][0], rows, assume_unique=True)
+            for held, _ in columns[1:]:
+                holders = np.intersect1d(holders, held, assume_unique=True)
             weight = np.zeros(len(holders))
-            for rows, values in columns:
-                weight += values[np.isin(rows, holders, assume_unique=True)]  # both ascending: they line up
+            for held, values in columns:
+                weight += values[np.isin(held, holders, assume_unique=True)]  # both ascending: they line up
             for row, value in zip(holders.tolist(), weight.tolist()):
                 scores[row] = scores.get(row, 0.0) + value
         return sorted(scores, key=lambda row: (-scores[row], row))[:depth]
 
-    def _bm25(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.zeros((len(questions), depth), dtype=np.int64)
+    def _bm25(
+        self, questions: Sequence[str], depth: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        ranked = np.zeros((len(questions), depth), dtype=np.int64)
         scores = np.zeros((len(questions), depth), dtype=np.float32)
         # Only tokens the index knows: bm25s rejects unknown ids, and they cannot score anyway.
         known = [[t for t in index_tokens(q) if self._vocab_row(t) is not None] for q in questions]
         asked = [i for i, tokens in enumerate(known) if tokens]
         if asked:
             found, found_scores = self.bm25.retrieve(
-                [known[i] for i in asked], k=depth, show_progress=False, n_threads=1
+                [known[i] for i in asked], k=depth, show_progress=False, n_threads=1, weight_mask=self._mask(rows)
             )
-            rows[asked], scores[asked] = found, found_scores
-        return rows, scores
+            ranked[asked], scores[asked] = found, found_scores
+        return ranked, scores
+
+    def _mask(self, rows: np.ndarray | None) -> np.ndarray | None:
+        """BM25's weight per passage for a filtered search: 1 for the candidates, 0 (no score, left out) else."""
+        if rows is None:
+            return None
+        mask = np.zeros(self._n_docs, dtype=np.float32)
+        mask[rows] = 1.0
+        return mask
 
     def _vocab_row(self, token: str) -> int | None:
         col = self.bm25.vocab_dict.get(token)

@@ -51,16 +51,22 @@ class VectorSearch(Protocol):
     @property
     def size(self) -> int: ...
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k inner products for each query row: (scores, rows into `records`); rows are -1 past the end."""
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k inner products for each query row: (scores, rows into `records`); rows are -1 past the end.
+
+        Only `rows` are searched where given (a filter's candidates, `qa.retrieval.selection`); None: all."""
         ...
 
 
 class LexicalSearch(Protocol):
     """BM25 over a version's passages somewhere other than its local bm25/ (Milvus' full-text search)."""
 
-    def search(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each question's best `depth` passages: (rows into the version's records, scores); score 0 pads."""
+    def search(
+        self, questions: Sequence[str], depth: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each question's best `depth` passages: (rows into the version's records, scores); score 0 pads.
+
+        Only `rows` are searched where given; None: all."""
         ...
 
 

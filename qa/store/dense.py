@@ -5,6 +5,7 @@ The FAISS index type is chosen by size when the version is built and recorded in
 on two cores, and an HNSW graph above it, whose search time grows with the log of the size instead
 (bench/ann.py measures both, and HNSW's recall@10 against the exact search; docs/performance.md).
 HNSW keeps every vector as embedded (`IndexHNSWFlat`), so an update can still carry rows over.
+A filtered search (`DenseIndex.search` with rows) is exact over a candidate set up to `EXACT_MAX`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ FLAT_MAX = 200_000  # 384-d inner products of 200k vectors: ~20 ms a question on
 HNSW_M = 32  # graph neighbours per vector: ~256 bytes a vector beside its 1,536
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 512  # candidates a search keeps: recall against speed (docs/performance.md)
+# A filtered search over at most this many passages compares the query with each of them, exactly, on
+# every index type; above it FAISS searches with the others excluded (an HNSW walk is then approximate).
+EXACT_MAX = 20_000
 
 
 @dataclass
@@ -42,10 +46,47 @@ class DenseIndex:
     def size(self) -> int:
         return int(self.faiss_index.ntotal)
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k inner products for each query row: (scores, ids); ids are -1 past the end."""
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k inner products for each query row: (scores, ids); ids are -1 past the end.
+
+        Args:
+            rows: search only these rows (a filter's candidate set, `qa.retrieval.selection`); None: all.
+        """
         k = max(1, min(k, self.size))
-        return self.faiss_index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if rows is None:
+            return self.faiss_index.search(queries, k)
+        if len(rows) <= EXACT_MAX:
+            return _exact(queries, self.faiss_index.reconstruct_batch(rows), rows, k)
+        return self._selected(queries, k, rows)
+
+    def _selected(self, queries: np.ndarray, k: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS' own search with only `rows` allowed: exact on a flat index, the graph's walk on HNSW."""
+        import faiss
+
+        engine: Any = faiss  # its SWIG classes take keyword settings its stubs do not list
+        selector = engine.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+        index: Any = engine.downcast_index(self.faiss_index)
+        if isinstance(index, engine.IndexHNSW):
+            params = engine.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+        else:
+            params = engine.SearchParameters(sel=selector)
+        return index.search(queries, k, params=params)
+
+
+def _exact(queries: np.ndarray, vectors: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k inner products over the given vectors (of `rows`), padded with -1 rows as FAISS pads."""
+    scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    found = np.full((len(queries), k), -1, dtype=np.int64)
+    if not len(rows):
+        return scores, found
+    products = queries @ np.asarray(vectors, dtype=np.float32).T
+    take = min(k, len(rows))
+    for q, row in enumerate(products):
+        # Highest first, ties by row as a flat FAISS search breaks them.
+        best = np.lexsort((rows, -row))[:take]
+        scores[q, :take], found[q, :take] = row[best], rows[best]
+    return scores, found
 
 
 def build(

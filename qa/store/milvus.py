@@ -11,6 +11,9 @@ partitions none lists are dropped.
 
 The collection also holds each passage's text with a BM25 function over Milvus' jieba analyzer
 (full-text search), where the server supports it; see docs/scale.md for where it is used.
+
+A filtered question (`qa.retrieval.selection`) adds the candidate rows' ids to the boolean expression
+both searches take (`MilvusDense.where`): the metadata stays in the version folder, matched there.
 """
 
 from __future__ import annotations
@@ -239,27 +242,35 @@ class MilvusDense:
         """Milvus' own BM25 over this version's rows, where the collection has it."""
         return MilvusBM25(self) if self.entry.bm25 else None
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def where(self, rows: np.ndarray | None) -> str:
+        """The boolean expression limiting a search to this version's rows, and to `rows` of them where given."""
+        if rows is None:
+            return self.filter
+        chosen = f"id in {self.entry.ids[rows].tolist()}"
+        return f"({self.filter}) and {chosen}" if self.filter else chosen
+
+    def search(self, queries: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, self.size))
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
-        rows = np.full((len(queries), k), -1, dtype=np.int64)
+        where = self.where(rows)
+        found_rows = np.full((len(queries), k), -1, dtype=np.int64)
         if not len(queries) or not self.size:
-            return scores, rows
+            return scores, found_rows
         found = self.client.search(
             self.entry.collection,
             data=[np.asarray(q, dtype=np.float32).tolist() for q in queries],
             anns_field="dense",
             limit=k,
-            filter=self.filter,
+            filter=where,
             partition_names=list(self.entry.partitions),
             output_fields=["id"],
             search_params={"metric_type": "IP"},
         )
         for q, hits in enumerate(found):
             for rank, hit in enumerate(hits[:k]):
-                rows[q, rank] = self._rows.get(int(hit["id"]), -1)
+                found_rows[q, rank] = self._rows.get(int(hit["id"]), -1)
                 scores[q, rank] = float(hit["distance"])
-        return scores, rows
+        return scores, found_rows
 
 
 @dataclass
@@ -268,17 +279,20 @@ class MilvusBM25:
 
     dense: MilvusDense
 
-    def search(self, questions: Sequence[str], depth: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.zeros((len(questions), depth), dtype=np.int64)
+    def search(
+        self, questions: Sequence[str], depth: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        where = self.dense.where(rows)
+        found_rows = np.zeros((len(questions), depth), dtype=np.int64)
         scores = np.zeros((len(questions), depth), dtype=np.float32)
         if not len(questions) or not self.dense.size:
-            return rows, scores
+            return found_rows, scores
         found = self.dense.client.search(
             self.dense.entry.collection,
             data=list(questions),
             anns_field="sparse",
             limit=depth,
-            filter=self.dense.filter,
+            filter=where,
             partition_names=list(self.dense.entry.partitions),
             output_fields=["id"],
             search_params={"metric_type": "BM25"},
@@ -287,7 +301,7 @@ class MilvusBM25:
             for rank, hit in enumerate(hits[:depth]):
                 row = self.dense.row(int(hit["id"]))
                 if row >= 0:
-                    rows[q, rank] = row
+                    found_rows[q, rank] = row
                     # Milvus Lite reports a BM25 score as a negative distance, a server as the score itself.
                     scores[q, rank] = abs(float(hit["distance"]))
-        return rows, scores
+        return found_rows, scores

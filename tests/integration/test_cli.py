@@ -36,6 +36,10 @@ def test_index_builds_and_summarises(runner, corpus_dir: Path, tmp_path: Path) -
         assert stale.exit_code == 0 and "corpus has changed" in stale.output
     finally:
         (corpus_dir / "new.txt").unlink()
+    # A flag that would make other vectors than the index holds is a reason too, not only the model.
+    args = ["index", "--corpus", str(corpus_dir), "--index", str(target), "--if-stale", "--sentence-vectors", "encoded"]
+    other = runner.invoke(main, args)
+    assert other.exit_code == 0 and "sentence vectors were pooled, not encoded" in other.output, other.output
 
 
 def test_index_reports_skipped_files(runner, tmp_path: Path, monkeypatch) -> None:

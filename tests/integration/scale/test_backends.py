@@ -58,9 +58,10 @@ def milvus_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("milvus") / "milvus.db")
 
 
-def answers(pipeline: Pipeline, questions: list[str]) -> list[tuple[str | None, list[str]]]:
+def answers(pipeline: Pipeline, questions: list[str], filters: object = None) -> list[tuple[str | None, list[str]]]:
     return [
-        (r.answer.text if r.answer else None, [p.passage.id for p in r.passages]) for r in pipeline.ask_many(questions)
+        (r.answer.text if r.answer else None, [p.passage.id for p in r.passages])
+        for r in pipeline.ask_many(questions, filters=filters)
     ]
 
 
@@ -128,3 +129,25 @@ def test_an_update_in_milvus_answers_as_a_full_milvus_build(
     assert answers(updated, questions) == answers(rebuilt, questions)
     updated, rebuilt = (Pipeline.load(tmp_path / n, encoder=memo_encoder, backend=milvus) for n in ("index", "rebuilt"))
     assert [a for a, _ in answers(updated, questions)] == [a for a, _ in answers(rebuilt, questions)]
+
+
+FILTERS = [{"type": {"in": ["jsonl", "html"]}}, {"folder": "english"}, {"type": "pdf"}]
+
+
+def test_milvus_answers_filtered_questions_as_faiss_does(
+    tmp_path: Path, corpus_dir: Path, memo_encoder, milvus_uri
+) -> None:
+    build_index(corpus_dir, tmp_path / "faiss", memo_encoder)
+    build_index(corpus_dir, tmp_path / "milvus", memo_encoder, backend=BackendSettings("milvus", milvus_uri))
+    faiss_side = Pipeline.load(tmp_path / "faiss", encoder=memo_encoder)
+    local_bm25 = BackendSettings("milvus", milvus_uri, milvus_bm25=False)
+    milvus_side = Pipeline.load(tmp_path / "milvus", encoder=memo_encoder, backend=local_bm25)
+    full_text = Pipeline.load(tmp_path / "milvus", encoder=memo_encoder, backend=BackendSettings("milvus", milvus_uri))
+    questions = PAGE_QUESTIONS[:6]
+    for filters in FILTERS:
+        wanted = faiss_side.select(filters)
+        assert wanted is not None
+        assert answers(milvus_side, questions, filters) == answers(faiss_side, questions, filters), filters
+        allowed = {faiss_side.passages[row].id for row in wanted.rows.tolist()}
+        for result in full_text.search_many(questions, 5, filters):  # Milvus' own BM25 keeps to them too
+            assert {p.passage.id for p in result.passages} <= allowed

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 from qa.ingest.indexer import build_index
 from qa.ingest.update import update_index
 from qa.store import files, open_index, read_files, versions
+from qa.store.spec import IndexSpec
 
 
 class HashingEncoder:
@@ -67,7 +70,7 @@ RECORDS = [
 ]
 
 
-def write_corpus(root: Path, docs: dict[str, str], records: list[dict[str, str]]) -> Path:
+def write_corpus(root: Path, docs: dict[str, str], records: Sequence[Mapping[str, object]]) -> Path:
     if root.exists():
         for path in sorted(root.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
@@ -251,6 +254,27 @@ def test_an_index_without_file_digests_is_updated_by_parsing_every_file(built, m
     assert sorted(report.changes.unchanged) == ["a.txt", "faq-1", "sub/d.txt"]  # carried by content hash
 
 
+def test_if_stale_notices_another_engine_sentence_vector_mode_or_backend(tmp_path: Path) -> None:
+    """`ragqa index --if-stale` rebuilds when a flag would make other vectors than the index holds,
+    not only when the model or the corpus changed."""
+    from qa.ingest.indexer import stale_reason
+
+    corpus = write_corpus(tmp_path / "corpus", DOCS, RECORDS)
+    root = tmp_path / "index"
+    build_index(corpus, root, HashingEncoder(), sentence_vectors="encoded")  # type: ignore[arg-type]
+    built = IndexSpec(model_id="hashing", inference="torch", sentence_vectors="encoded", backend="faiss")
+    assert stale_reason(corpus, root, built) is None
+    assert stale_reason(corpus, root, IndexSpec(model_id="hashing")) is None  # what it is not told, it does not ask
+    reasons = {
+        "inference": "embedded by the torch engine, not onnx-int8",
+        "sentence_vectors": "sentence vectors were encoded, not pooled",
+        "backend": "keeps its vectors in faiss, not milvus",
+    }
+    changed = {"inference": "onnx-int8", "sentence_vectors": "pooled", "backend": "milvus"}
+    for field, value in changed.items():
+        assert reasons[field] in (stale_reason(corpus, root, replace(built, **{field: value})) or ""), field
+
+
 def test_an_update_after_a_new_onnx_export_embeds_every_document(tmp_path: Path) -> None:
     """Vectors of two exports of the graph are never mixed under a manifest that names one of them:
     the update embeds every document again, as it does for another model, and `--if-stale` agrees."""
@@ -278,7 +302,55 @@ def test_an_update_after_a_new_onnx_export_embeds_every_document(tmp_path: Path)
     fresh.inference = "onnx-int8"
     build_index(corpus, rebuilt, fresh)  # type: ignore[arg-type]
     assert contents(root) == contents(rebuilt)
-    assert stale_reason(corpus, rebuilt, "hashing") is None
+    assert stale_reason(corpus, rebuilt, IndexSpec(model_id="hashing")) is None
     live = versions.resolve(rebuilt).path / files.MANIFEST
     live.write_text(json.dumps(manifest), encoding="utf-8")  # the older export's manifest again
-    assert "ONNX export has changed" in (stale_reason(corpus, rebuilt, "hashing") or "")
+    assert "ONNX export has changed" in (stale_reason(corpus, rebuilt, IndexSpec(model_id="hashing")) or "")
+
+
+def test_every_document_carries_its_metadata_and_a_jsonl_records_own_fields(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus", DOCS, [{**RECORDS[0], "lang": "en", "year": 2021, "tags": ["x"]}])
+    os.utime(corpus / "sub" / "d.txt", (0, 1_700_000_000))
+    root = tmp_path / "index"
+    build_index(corpus, root, HashingEncoder())  # type: ignore[arg-type]
+    metas = {e.id: e.meta for e in open_index(read_files(root)).documents or []}
+    assert metas["sub/d.txt"] == {
+        "path": "sub/d.txt",
+        "folder": "sub",
+        "type": "text",
+        "title": "d",
+        "modified": "2023-11-14T22:13:20Z",
+    }
+    assert metas["c.md"] is not None and metas["c.md"]["type"] == "markdown"
+    faq = metas["faq-1"]
+    assert faq is not None and faq["title"] == "Opening hours" and faq["path"] == "faq.jsonl"
+    assert (faq["type"], faq["lang"], faq["year"]) == ("jsonl", "en", 2021) and "tags" not in faq
+
+
+def test_a_file_touched_but_not_changed_gets_its_new_time_as_a_rebuild_would(built, tmp_path: Path) -> None:
+    corpus, root, encoder = built
+    os.utime(corpus / "a.txt", (0, 1_800_000_000))
+    report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert report.version == versions.pointer(root) and not report.changes.any and encoder.embedded == []
+    rebuilt = tmp_path / "rebuilt"
+    build_index(corpus, rebuilt, HashingEncoder())  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)
+    metas = {e.id: e.meta for e in open_index(read_files(root)).documents or []}
+    assert metas["a.txt"] is not None and metas["a.txt"]["modified"] == "2027-01-15T08:00:00Z"
+
+
+def test_an_index_without_metadata_gets_it_from_an_update_without_embedding(built, tmp_path: Path) -> None:
+    corpus, root, encoder = built
+    from qa.store import catalog
+
+    original = catalog.load
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            "qa.store.index.catalog.load",
+            lambda data: [catalog.Entry(e.id, e.hash, e.passages, e.file, e.path) for e in original(data) or []],
+        )
+        report = update_index(corpus, root, encoder)  # type: ignore[arg-type]
+    assert report.version is not None and encoder.embedded == []
+    rebuilt = tmp_path / "rebuilt"
+    build_index(corpus, rebuilt, HashingEncoder())  # type: ignore[arg-type]
+    assert contents(root) == contents(rebuilt)

@@ -21,7 +21,7 @@ class _Dense:
 
     size = len(PASSAGES)
 
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, vectors: np.ndarray, k: int, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((len(vectors), k), np.float32), np.full((len(vectors), k), -1, np.int64)
 
 

@@ -52,3 +52,33 @@ def test_an_hnsw_version_still_gives_its_exact_vectors_for_updates(tmp_path: Pat
     graph = _publish(tmp_path / "hnsw", vectors, "hnsw")
     stored = StoredIndex(tmp_path / "hnsw", graph, None, {})  # type: ignore[arg-type]  # no BM25 needed here
     assert np.array_equal(stored.exact_vectors(), vectors)
+
+
+def _exact_filtered(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray, k: int) -> list[list[int]]:
+    """Brute force: every allowed vector's inner product with the query, best first."""
+    products = queries @ vectors[rows].T
+    return [rows[np.argsort(-p, kind="stable")[:k]].tolist() for p in products]
+
+
+@pytest.mark.parametrize("kind", [dense.FLAT, dense.HNSW])
+@pytest.mark.parametrize("exact_max", [dense.EXACT_MAX, 0])  # compared directly, and by FAISS with a selector
+def test_a_filtered_search_finds_what_brute_force_over_the_candidates_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, exact_max: int
+) -> None:
+    monkeypatch.setattr(dense, "EXACT_MAX", exact_max)
+    vectors, queries = _vectors(3000), _vectors(50, seed=1)
+    index = _publish(tmp_path / "index", vectors, kind)
+    rows = np.flatnonzero(np.random.default_rng(2).random(len(vectors)) < 0.1)  # a tenth of the passages
+    scores, found = index.search(queries, 10, rows)
+    assert set(found.ravel().tolist()) <= set(rows.tolist())
+    expected = _exact_filtered(vectors, queries, rows, 10)
+    recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found.tolist(), expected)])
+    assert recall == 1.0
+    assert np.all(np.diff(scores, axis=1) <= 1e-6)  # best first
+
+
+def test_a_filtered_search_of_fewer_candidates_than_k_pads_as_faiss_does(tmp_path: Path) -> None:
+    index = _publish(tmp_path / "index", _vectors(200), dense.FLAT)
+    _, found = index.search(_vectors(2, seed=3), 5, np.array([7, 42, 99]))
+    assert sorted(found[0, :3].tolist()) == [7, 42, 99] and found[:, 3:].tolist() == [[-1, -1], [-1, -1]]
+    assert index.search(_vectors(1, seed=3), 5, np.zeros(0, np.int64))[1].tolist() == [[-1] * 5]

@@ -21,6 +21,7 @@ from qa.ingest.passages import Passage
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, Pipeline
 from qa.reading.reader import ScoredSpan
 from qa.retrieval.hybrid import Hit
+from qa.store.catalog import Entry
 from qa.text import split_sentences
 from web import create_app
 
@@ -49,8 +50,11 @@ class FakeEncoder:
 class FakeRetriever:
     """Ranks every passage in the same fixed order, whatever the query."""
 
-    def search_many(self, questions: Sequence[str], vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        return [RANKED[:k] for _ in questions]
+    def search_many(
+        self, questions: Sequence[str], vectors: np.ndarray, k: int, rows: np.ndarray | None = None
+    ) -> list[list[Hit]]:
+        allowed = [h for h in RANKED if rows is None or h.row in rows]
+        return [allowed[:k] for _ in questions]
 
 
 class FakeRelevance:
@@ -81,8 +85,14 @@ class NoReader:
         raise AssertionError("the reader was asked to read")
 
 
+DOCUMENTS = [
+    Entry("park", "h", 2, meta={"path": "park.pdf", "folder": "", "type": "pdf", "title": "园区", "pages": 4}),
+    Entry("tower", "h", 1, meta={"path": "tower.txt", "folder": "", "type": "text", "title": "Tower"}),
+]
+
+
 def _pipeline(reader: NoReader) -> Pipeline:
-    index = SimpleNamespace(records=[p.to_dict() for p in PASSAGES], version="v1", manifest={})
+    index = SimpleNamespace(records=[p.to_dict() for p in PASSAGES], version="v1", manifest={}, documents=DOCUMENTS)
     return Pipeline(FakeEncoder(), index, FakeRetriever(), reader, FakeRelevance())  # type: ignore[arg-type]
 
 
@@ -180,3 +190,43 @@ def test_search_many_is_search_on_each_query(reader: NoReader) -> None:
     for a, b in zip(one, many):
         a.pop("took_ms"), b.pop("took_ms")
     assert one == many and reader.calls == []
+
+
+def test_a_filtered_search_ranks_only_the_matching_documents_and_says_what_it_searched(
+    reader: NoReader, tmp_path: Path
+) -> None:
+    _, client = _client(reader, tmp_path)
+    data = client.post("/api/search", json={"query": "园区", "filters": {"type": "text"}}).get_json()
+    assert [p["id"] for p in data["passages"]] == ["tower#0"]
+    assert data["filtered"] == {"documents": 1, "passages": 1} and "note" not in data
+    paged = client.post("/api/search", json={"query": "园区", "filters": {"pages": {"gte": 2, "lte": 10}}})
+    assert [p["id"] for p in paged.get_json()["passages"]] == ["park#0", "park#1"]
+
+
+def test_a_filter_matching_nothing_says_so_with_no_passages(reader: NoReader, tmp_path: Path) -> None:
+    _, client = _client(reader, tmp_path)
+    response = client.post("/api/search", json={"query": "园区", "filters": {"type": {"in": ["docx", "pptx"]}}})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["passages"] == [] and data["filtered"] == {"documents": 0, "passages": 0}
+    assert data["note"] == "no document matches the filters; nothing was searched"
+
+
+@pytest.mark.parametrize("route,field", [("/api/search", "query"), ("/api/ask", "question")])
+@pytest.mark.parametrize(
+    "filters,code",
+    [
+        ({"colour": "red"}, "unknown_filter_field"),
+        ({"pages": {"near": 3}}, "invalid_filter_operator"),
+        ({"pages": "many"}, "invalid_filter_value"),
+        ("type=pdf", "invalid_filters"),
+    ],
+)
+def test_a_bad_filter_is_a_json_400_naming_what_is_wrong(
+    reader: NoReader, tmp_path: Path, route: str, field: str, filters: object, code: str
+) -> None:
+    _, client = _client(reader, tmp_path)
+    response = client.post(route, json={field: "园区", "filters": filters})
+    assert response.status_code == 400 and response.is_json
+    assert response.get_json()["error"]["code"] == code
+    assert reader.calls == []
