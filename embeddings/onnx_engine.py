@@ -13,7 +13,6 @@ under the weights' fingerprint, so a changed model is exported again, never conf
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 import threading
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embeddings.models import models_dir
+from embeddings.progress import step
 from qa.errors import ModelNotFound
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from embeddings.encoder import Encoder
     from embeddings.model_card import ModelCard
 
-log = logging.getLogger(__name__)
 
 INFERENCES = ("torch", "onnx", "onnx-int8")
 # Part of every exported graph's folder name: a change to how graphs are exported gets new files
@@ -231,7 +230,11 @@ def exported_graph(encoder: Encoder, inference: str) -> Path:
     if not path.is_file():
         if encoder.model is None:
             raise ModelNotFound(f"{encoder.model_id} was never exported to ONNX and no torch model is loaded")
-        log.warning("exporting %s to ONNX once (about 20 s) into %s", encoder.model_id, path.parent)
+        step(
+            "preparing %s for this machine once: exporting it to ONNX (about a minute) into %s",
+            encoder.model_id,
+            path.parent,
+        )
         export(encoder.model, encoder.model_id, encoder.fingerprint)
     return path
 
@@ -253,7 +256,7 @@ def load_query_engine(encoder: Encoder, threads: int | None = None) -> OnnxEngin
         fp32 = exported_graph(encoder, "onnx")
         with _EXPORT_LOCK:
             if not path.is_file():
-                log.warning("writing the questions' graph of %s once into %s", encoder.model_id, path)
+                step("preparing %s's question graph once (seconds) into %s", encoder.model_id, path)
                 write_query_graph(fp32, path)
     return OnnxEngine(path, encoder.card, threads)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoder import exported_graph
+from embeddings.progress import step
 from qa.config import Settings
 from qa.errors import IndexUnavailable, RagqaError
 from qa.reading import router
@@ -63,7 +64,7 @@ def export_first(
         return False
     if not missing:
         return False
-    log.warning("exporting %d model graph(s) to ONNX before the workers start (once)", len(missing))
+    step("preparing %d model graph(s) for this machine before the workers start (once)", len(missing))
     done = run([sys.executable, "-m", "qa", "model", "export", *options], check=False)
     if done.returncode != 0:
         log.warning("the export failed (exit %s); each worker will try as it loads", done.returncode)

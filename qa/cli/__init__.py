@@ -38,6 +38,9 @@ class _Group(click.Group):
 def main() -> None:
     """ragqa: find the passages of a document collection that answer a question."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from embeddings.progress import show_steps
+
+    show_steps()
 
 
 for _command in (

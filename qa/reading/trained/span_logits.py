@@ -13,7 +13,6 @@ retrained reader is exported again, never confused with the old one.
 from __future__ import annotations
 
 import hashlib
-import logging
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,9 +20,8 @@ import numpy as np
 
 from embeddings.models import models_dir
 from embeddings.onnx_engine import GRAPH_VERSION, export_graphs, session
+from embeddings.progress import step
 from qa.errors import ModelNotFound
-
-log = logging.getLogger(__name__)
 
 INFERENCES = ("torch", "onnx", "onnx-int8")
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -113,7 +111,11 @@ def onnx_spans(folder: Path, inference: str, load_torch: Any, tokenizer: Any, th
     quantized = inference == "onnx-int8"
     path = exported_path(folder, quantized)
     if not path.is_file():
-        log.warning("exporting the reader %s to ONNX once (about 30 s) into %s", folder, path.parent)
+        step(
+            "preparing the reader %s for this machine once: exporting it to ONNX (about a minute) into %s",
+            folder.name,
+            path.parent,
+        )
         export(load_torch(), tokenizer, folder)
     return OnnxSpans(path, quantized, threads)
 
