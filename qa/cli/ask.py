@@ -16,6 +16,12 @@ from qa.cli.options import index_option, model_option, query_backend_option, rea
 @model_option(help="Embedding model; must match the index.")
 @click.option("--top-k", default=5, show_default=True, type=int, help="Passages to return (1-20).")
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON as POST /api/ask.")
+@click.option(
+    "--filters",
+    "filters_json",
+    metavar="JSON",
+    help='Search only documents whose metadata matches, as /api/ask\'s "filters": \'{"type": "pdf"}\'.',
+)
 @reader_option
 @reader_inference_option
 @query_backend_option
@@ -25,6 +31,7 @@ def ask(
     model: str | None,
     top_k: int,
     as_json: bool,
+    filters_json: str | None,
     reader_dir: str | None,
     reader_inference: str,
     query_backend: str | None,
@@ -34,10 +41,11 @@ def ask(
 
     check_question(question)
     check_top_k(top_k)
+    filters = _filters(filters_json)
     pipeline = Pipeline.load(
         index_dir, model=model, query_backend=query_backend, reader_dir=reader_dir, reader_inference=reader_inference
     )
-    result = pipeline.ask(question, top_k).to_dict()
+    result = pipeline.ask(question, top_k, filters).to_dict()
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
@@ -47,11 +55,22 @@ def ask(
         if answer
         else "answer: none found"
     )
+    if result.get("note"):
+        click.echo(result["note"])
     for n, p in enumerate(result["passages"], start=1):
         section = f" · {p['section']}" if p["section"] else ""
         page = f", page {p['page']}" if p.get("page") else ""
         click.echo(f"\n[{n}] {p['title']}{section}  ({p['id']}{page}, score {p['score']:.4f})")
         click.echo(_terminal_highlight(p["text"], p["highlights"]))
+
+
+def _filters(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f'not JSON ({exc}); e.g. \'{{"type": "pdf"}}\'', param_hint="--filters") from None
 
 
 def _terminal_highlight(text: str, highlights: list[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from qa.cli import main
+from qa.pipeline import NOTHING_MATCHES
 from qa.store.versions import resolve
 
 
@@ -110,6 +111,19 @@ def test_settings_come_from_the_environment(runner, index_dir: Path, monkeypatch
     finally:
         monkeypatch.delenv("RAGQA_INDEX")
         importlib.reload(qa.cli)
+
+
+def test_ask_takes_the_apis_filters(runner, index_dir: Path) -> None:
+    question = "福建三峡海上风电国际产业园占地多少亩？"
+    kept = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--filters", '{"type": {"in": ["text"]}}'])
+    assert kept.exit_code == 0 and "1000亩" in kept.output.splitlines()[0], kept.output
+    none = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--filters", '{"type": "pdf"}'])
+    assert none.exit_code == 0 and none.output.splitlines()[:2] == ["answer: none found", NOTHING_MATCHES]
+    assert "'nope'" in _one_line_error(
+        runner.invoke(main, ["ask", question, "--index", str(index_dir), "--filters", '{"nope": 1}'])
+    )
+    bad = runner.invoke(main, ["ask", question, "--index", str(index_dir), "--filters", "{type: pdf"])
+    assert bad.exit_code == 2 and "--filters" in bad.output and "Traceback" not in bad.output
 
 
 def _one_line_error(result) -> str:
