@@ -29,29 +29,28 @@ def json_body(what: str) -> Any:
     return body
 
 
+def asked(field: str) -> tuple[Any, Any, Any]:
+    """(the question or query, top_k, filters) of an ask or search body, or the 400 for a body that is
+    not one; the values are checked where they are used (`web.state`)."""
+    body = json_body(field)
+    if not isinstance(body, dict):
+        raise BadRequest(f'the body must be a JSON object like {{"{field}": "..."}}', code="invalid_body")
+    if field not in body:
+        raise BadRequest(f"'{field}' is required", code=f"missing_{field}")
+    return body[field], DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"], body.get("filters")
+
+
 @bp.post("/api/ask")
 def ask():
     """Answer one question: `{"question": str, "top_k": int, "filters": {...}}`; `feedback_token` goes back with
     feedback on it."""
-    body = json_body("question")
-    if not isinstance(body, dict):
-        raise BadRequest('the body must be a JSON object like {"question": "..."}', code="invalid_body")
-    if "question" not in body:
-        raise BadRequest("'question' is required", code="missing_question")
-    top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
-    return jsonify(state.served(state.ask(body["question"], top_k, body.get("filters"))))
+    return jsonify(state.served(state.ask(*asked("question"))))
 
 
 @bp.post("/api/search")
 def search():
     """Rank passages for a query, without the reader: `{"query": str, "top_k": int, "filters": {...}}`."""
-    body = json_body("query")
-    if not isinstance(body, dict):
-        raise BadRequest('the body must be a JSON object like {"query": "..."}', code="invalid_body")
-    if "query" not in body:
-        raise BadRequest("'query' is required", code="missing_query")
-    top_k = DEFAULT_TOP_K if body.get("top_k") is None else body["top_k"]
-    return jsonify(state.search(body["query"], top_k, body.get("filters")).to_dict())
+    return jsonify(state.search(*asked("query")).to_dict())
 
 
 @bp.get("/healthz")

