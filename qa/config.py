@@ -31,6 +31,8 @@ class Settings:
     # rest of its document kept: a text page reads in under a second and an OCR page in about 3 s on two
     # cores (docs/performance.md), so a page still going after a minute may never end.
     page_seconds: float = 60.0
+    # The chat page's example question; None: one drawn from the collection served (`web.chat.placeholder`).
+    example_question: str | None = None
 
     @property
     def max_file_bytes(self) -> int:
@@ -51,6 +53,7 @@ class Settings:
             feedback_db=env.get("RAGQA_FEEDBACK_DB") or cls.feedback_db,
             max_file_mb=_number(env, "RAGQA_MAX_FILE_MB", cls.max_file_mb),
             page_seconds=_number(env, "RAGQA_PAGE_SECONDS", cls.page_seconds),
+            example_question=(env.get("RAGQA_EXAMPLE_QUESTION") or "").strip() or None,
         )
 
 

@@ -7,11 +7,17 @@ is a readable 429 page with Retry-After, not one more answer computed at once.
 from __future__ import annotations
 
 import json
+import weakref
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 
+from qa.config import Settings
 from qa.errors import RagqaError
+from qa.ingest.passages import Passage
 from web import state
 from web.access import page_token
 from web.errors import public_message
@@ -19,6 +25,54 @@ from web.i18n import TEXT, best_language
 from web.render import HIGH_CONFIDENCE, MEDIUM_CONFIDENCE, confidence_level, highlight_html, icon, snippet
 
 bp = Blueprint("chat", __name__)
+
+# The question the shipped page answers, offered only where a passage holds its answer: over
+# another collection it would ask about something that is not there.
+DEMO_QUESTION = "福建三峡海上风电国际产业园占地多少亩？"
+DEMO_ANSWERED_BY = ("福建三峡海上风电国际产业园", "占地1000亩")
+TITLE_CHARS = 40
+EXAMPLES = "ragqa.chat.examples"
+
+
+@bp.record_once
+def _configure(setup: BlueprintSetupState) -> None:
+    # An app's own config (tests, an embedding app) wins over the environment.
+    setup.app.config.setdefault("RAGQA_EXAMPLE_QUESTION", Settings.from_env().example_question)
+    # Each loaded version's example, drawn once; dropped with the version when a reload replaces it.
+    setup.app.extensions[EXAMPLES] = weakref.WeakKeyDictionary()
+
+
+def drawn_example(passages: Sequence[Passage]) -> tuple[str, str] | None:
+    """The collection's own example as (UI string key, text): the demo question where the collection
+    answers it, else the title of the document with the most passages (the first of equals); None
+    for a collection without titles. Nothing is made up: a title is all a collection is known to be about."""
+    if any(all(part in p.text for part in DEMO_ANSWERED_BY) for p in passages):
+        return "placeholder_question", DEMO_QUESTION
+    titles = {p.doc: " ".join(p.title.split()) for p in passages}
+    counts = Counter(p.doc for p in passages if titles[p.doc])
+    if not counts:
+        return None
+    title = titles[max(counts, key=counts.__getitem__)]
+    return "placeholder_topic", title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def placeholder(lang: str) -> str:
+    """The question box's hint: the configured example question, else one drawn from the collection
+    serving now, else (nothing serves) a neutral one."""
+    t = TEXT[lang]
+    configured = current_app.config.get("RAGQA_EXAMPLE_QUESTION")
+    if configured:
+        return t["placeholder_question"].format(question=configured)
+    try:
+        pipeline = state.get_pipeline()
+    except RagqaError:
+        return t["placeholder"]
+    examples = current_app.extensions[EXAMPLES]
+    example = examples.get(pipeline)
+    if example is None:
+        example = examples[pipeline] = drawn_example(pipeline.passages) or ("placeholder", "")
+    key, text = example
+    return t[key].format(question=text, title=text)
 
 
 def _rated_question(reference: str | None) -> str | None:
@@ -73,6 +127,7 @@ def index():
         lang=lang,
         t=TEXT[lang],
         t_json=json.dumps(TEXT[lang], ensure_ascii=False),
+        placeholder=placeholder(lang),
         question=question or "",
         result=result,
         error=error,
