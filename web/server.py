@@ -120,6 +120,9 @@ def serve(settings: ServeSettings) -> None:
         "worker_class": "gthread",
         "threads": settings.threads,
         "worker_connections": settings.threads,
+        # Every connection holds a thread until it closes, so none is kept open idle: with keepalive
+        # on, gunicorn would warn at every start that no kept-alive connection can be handled.
+        "keepalive": 0,
         "timeout": settings.timeout,
         "graceful_timeout": 10,
         "preload_app": False,
