@@ -116,9 +116,11 @@ def rowwise_table(fp32: Path, out: Path, matmuls: str) -> None:
     if matmuls == "fp32":
         onnx.save(model, str(out))
         return
+    from embeddings.onnx_engine import quantize
+
     staged = out.with_name("rows-staged.onnx")
     onnx.save(model, str(staged))
-    _int8(staged, out, gathers)
+    quantize(staged, out, keep_fp32=gathers)
     staged.unlink()
 
 
@@ -137,23 +139,10 @@ def int8_except(fp32: Path, out: Path, keep: Callable[[Any, int | None], bool]) 
         found = re.search(r"(?:Attention_|layer\.)(\d+)", node.name)
         return int(found.group(1)) if found else None
 
+    from embeddings.onnx_engine import quantize
+
     nodes = onnx.load(str(fp32), load_external_data=False).graph.node
-    _int8(fp32, out, [n.name for n in nodes if n.op_type in ("MatMul", "Attention") and keep(n, layer(n))])
-
-
-def _int8(source: Path, out: Path, excluded: list[str]) -> None:
-    """`source` quantized as the shipped graphs are (int8 per output channel), but for `excluded` nodes."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    quantize_dynamic(
-        str(source),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        nodes_to_exclude=excluded,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    quantize(fp32, out, keep_fp32=[n.name for n in nodes if n.op_type in ("MatMul", "Attention") and keep(n, layer(n))])
 
 
 def xquad() -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:

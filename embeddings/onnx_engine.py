@@ -81,9 +81,7 @@ def export_graphs(
         model: the transformers model inside `module`: exported with eager attention, which
             `onnx_fusion.fuse` then folds into ONNX Runtime's attention kernels.
     """
-    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from embeddings.onnx_fusion import eager_attention, fuse
     from embeddings.quiet import quiet_export
@@ -105,16 +103,29 @@ def export_graphs(
             )
         if fuse(raw, fused, model.config, {k: v.numpy() for k, v in inputs.items()}):
             os.replace(fused, raw)
+        quantize(raw, quantized)
+        os.replace(raw, fp32)
+        os.replace(quantized, int8)
+
+
+def quantize(source: Path, out: Path, keep_fp32: Sequence[str] = ()) -> None:
+    """Write `source` with int8 weights, as every shipped int8 graph is: per output channel, activations
+    quantized as they come (dynamic); the nodes named in `keep_fp32` keep their fp32 weights."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from embeddings.quiet import quiet_export
+
+    with quiet_export():
         quantize_dynamic(
-            str(raw),
-            str(quantized),
+            str(source),
+            str(out),
             weight_type=QuantType.QInt8,
             per_channel=True,
+            nodes_to_exclude=list(keep_fp32),
             # Fused nodes (com.microsoft domain) defeat ONNX shape inference; their outputs are float.
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
-        os.replace(raw, fp32)
-        os.replace(quantized, int8)
 
 
 def session(path: Path, threads: int | None = None) -> Any:

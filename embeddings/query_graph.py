@@ -40,21 +40,12 @@ def write_query_graph(fp32: Path, out: Path, layers: int = FP32_LAYERS) -> None:
     (int8 per output channel, dynamic activations), but for the first `layers` layers, kept fp32.
     Written whole or not at all."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from embeddings.quiet import quiet_export
+    from embeddings.onnx_engine import quantize
 
     keep = fp32_nodes(onnx.load(str(fp32), load_external_data=False).graph, layers)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, quiet_export():  # a killed write leaves nothing
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:  # a killed write leaves nothing behind
         written = Path(tmp) / out.name
-        quantize_dynamic(
-            str(fp32),
-            str(written),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            nodes_to_exclude=keep,
-            # Fused nodes (com.microsoft domain) defeat ONNX shape inference; their outputs are float.
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        quantize(fp32, written, keep_fp32=keep)
         os.replace(written, out)
