@@ -25,6 +25,8 @@ _UNITS = sorted(
 )
 _UNIT_RE = "|".join(re.escape(u) for u in _UNITS)
 MEASURE_WORDS = _UNIT_RE  # the regex alternation of the units above
+# A date question that asks for the year itself (哪一年, 民国几年), not a day or a month.
+ASKS_YEAR = re.compile(r"哪一?年|何年|几几年|什么年份|哪个年份|(?:民国|公元|西元)几年")
 _EN_UNIT_AFTER = re.compile(r"\bhow (?:many|much)\s+([a-z]+)", re.I)
 
 

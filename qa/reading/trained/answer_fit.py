@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.reading.questions import DATE, MEASURE_WORDS, NUMBER, question_type
+from qa.reading.questions import ASKS_YEAR, DATE, MEASURE_WORDS, NUMBER, question_type
 from qa.reading.reader import ScoredSpan
 from qa.text import fold
 from qa.text.dates import is_date
@@ -53,7 +53,6 @@ _ASKS_MONEY = re.compile(
     r"多少钱|价格|价钱|售价|金额|花费|费用|耗资|成本|造价|投资|融资|资金|预算|营收|收入|税收|产值|市值|利润|赔偿|票价|奖金|薪水|工资|"
     r"销售额|营业额|收益|总值|经费|贷款|债务|捐款|开支|支出|罚款|补贴|存款|军费"
 )
-_ASKS_YEAR = re.compile(r"哪一?年|何年|几几年|什么年份|哪个年份|(?:民国|公元|西元)几年")
 # Characters that may open a span without belonging to the answer's form (在2004年, 于6月).
 _LEAD = "在于从自约近达共仅"
 
@@ -73,7 +72,7 @@ def expected(question: str) -> Expected | None:
     folded = fold(question)
     qtype = question_type(folded)
     if qtype.kind == DATE or re.search(r"(?:民国|公元|西元)几年", folded):  # 民国几年 asks for a year, not a count
-        return Expected(DATE, year=bool(_ASKS_YEAR.search(folded)))
+        return Expected(DATE, year=bool(ASKS_YEAR.search(folded)))
     if qtype.kind != NUMBER or not _asks_number(folded):
         return None
     if _ASKS_PERCENT.search(folded):
@@ -132,12 +131,13 @@ def complete(passage: str, start: int, end: int, want: Expected) -> int:
     for unit in units:
         for cut in range(len(unit) - 1, -1, -1):  # longest part of the unit already in the span first
             done, rest = unit[:cut], unit[cut:]
-            if span.endswith(done) and text.startswith(rest, end) and (cut or _ends_in_number(span)):
+            if span.endswith(done) and text.startswith(rest, end) and (cut or ends_in_number(span)):
                 return end + len(rest)
     return end
 
 
-def _ends_in_number(span: str) -> bool:
+def ends_in_number(span: str) -> bool:
+    """Whether the text ends in a number, in digits or Chinese numerals (多 or 余 may follow)."""
     return bool(re.search(rf"(?:{_NUMBER}|[十百千万亿])\s*(?:多|余)?$", span))
 
 

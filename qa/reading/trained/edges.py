@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qa.reading.questions import ASKS_YEAR
 from qa.reading.reader import ScoredSpan
+from qa.reading.trained.answer_fit import ends_in_number
 from qa.text import fold, is_mostly_cjk, pos_tags, whole_words
 from qa.text.dates import date_spans, year_of
 
@@ -52,11 +54,8 @@ _UNITS = sorted(
     key=len,
     reverse=True,
 )
-_NUMBER_END = re.compile(r"(?:[0-9]|[零〇一二两三四五六七八九十百千万亿])\s*(?:多|余)?$")
 _TRAILING = ",，、:：;；"  # marks that never end an answer (`2007,` from "8 February 2007, BSkyB")
-_ASKS_YEAR = re.compile(
-    r"\b(?:what|which|what's the)\s+year\b|\bwhen year\b|哪一?年|何年|几几年|什么年份|哪个年份", re.I
-)
+_ASKS_YEAR_EN = re.compile(r"\b(?:what|which|what's the)\s+year\b|\bwhen year\b", re.I)
 
 
 class Edges:
@@ -68,7 +67,7 @@ class Edges:
         # question "attacker markup" would cut "attacker m" off "attacker might write".
         self.chinese = is_mostly_cjk(self.question)
         self.possessor, self.head = _asked(pos_tags(self.question)) if self.chinese else (False, "")
-        self.asks_year = bool(_ASKS_YEAR.search(self.question))
+        self.asks_year = bool(ASKS_YEAR.search(self.question) or _ASKS_YEAR_EN.search(self.question))
 
     def apply(self, text: str, spans: Sequence[ScoredSpan]) -> list[ScoredSpan]:
         """The candidates with their edges moved, best first; two that meet keep the higher score.
@@ -108,8 +107,9 @@ class Edges:
     def _date(self, text: str, start: int, end: int) -> tuple[int, int]:
         """The span widened to the English date it cuts into, or cut to the year it names when that
         is what was asked."""
-        for s, e in date_spans(text[max(0, start - 60) : end + 60]):
-            s, e = s + max(0, start - 60), e + max(0, start - 60)
+        near = max(0, start - 60)  # dates are short: the span's neighbourhood holds any it cuts into
+        for s, e in date_spans(text[near : end + 60]):
+            s, e = s + near, e + near
             if s < end and start < e:  # they overlap
                 if self.asks_year and start <= s and e <= end and (year := year_of(text[s:e])):
                     return s + year[0], s + year[1]
@@ -149,7 +149,7 @@ def _whole_unit(text: str, start: int, end: int) -> int:
     for unit in _UNITS:
         for cut in range(len(unit) - 1, 0, -1):
             head = span[: len(span) - cut]
-            if span.endswith(unit[:cut]) and text.startswith(unit[cut:], end) and _NUMBER_END.search(head):
+            if span.endswith(unit[:cut]) and text.startswith(unit[cut:], end) and ends_in_number(head):
                 return end + len(unit) - cut
     return end
 
