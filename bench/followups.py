@@ -1,0 +1,85 @@
+"""Follow-up questions: the follow-up's answer read in its conversation, against the same question asked alone.
+
+For each two-turn conversation of tests/data/followups.jsonl (odd ids dev, even ids held out), the
+first question is asked, its answer becomes the history, and the follow-up is asked twice: alone,
+and in its conversation (`qa.conversation.asking.ask`). An answer is right when it contains a gold
+answer or a gold answer contains it, ignoring spaces (the page's numbers carry units either way).
+The `full` column is the hand-written self-contained question: the ceiling of any rewriting.
+
+    python bench/followups.py --index /tmp/fu-index [--split heldout] [--show]
+
+The index must hold the shipped page (corpus/) and the documents the conversations name, from
+../shared/documents/ (see docs/quality.md for the command that builds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+
+from qa.config import Settings
+from qa.conversation.asking import ask
+from qa.conversation.turns import Turn
+from qa.pipeline import Pipeline, Result
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "followups.jsonl"
+
+
+def right(result: Result, golds: list[str]) -> bool:
+    if result.answer is None:
+        return False
+    said = re.sub(r"\s+", "", result.answer.text)
+    return any(g and (re.sub(r"\s+", "", g) in said or said in re.sub(r"\s+", "", g)) for g in golds) and bool(said)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--show", action="store_true", help="print each conversation's readings and answers")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    pipeline = Pipeline.load(args.index, reader_inference=settings.reader_inference)
+    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if args.split == "all" or r["split"] == args.split]
+    tally: dict[str, dict[str, int]] = {}
+    took: list[float] = []
+    for row in rows:
+        first = pipeline.ask(row["first"]["question"], args.top_k)
+        history = [Turn(row["first"]["question"], first.answer.text if first.answer else None)]
+        alone = pipeline.ask(row["question"], args.top_k)
+        started = time.perf_counter()
+        in_context, reading = ask(pipeline, row["question"], history, args.top_k)
+        took.append(time.perf_counter() - started)
+        full = pipeline.ask(row["full"], args.top_k)
+        marks = {
+            "first": right(first, row["first"]["answers"]),
+            "alone": right(alone, row["answers"]),
+            "in context": right(in_context, row["answers"]),
+            "full (ceiling)": right(full, row["answers"]),
+        }
+        for group in (row["split"], f"{row['split']}/{row['lang']}"):
+            counts = tally.setdefault(group, {"n": 0} | {k: 0 for k in marks})
+            counts["n"] += 1
+            for k, v in marks.items():
+                counts[k] += int(v)
+        if args.show:
+            said = in_context.answer.text if in_context.answer else None
+            print(
+                f"{row['id']} {row['kind']}: {row['question']} -> [{reading.how}] {reading.question} -> {said} "
+                f"{'OK' if marks['in context'] else 'X'} (alone {'OK' if marks['alone'] else 'X'})"
+            )
+    print("| set | n | first turn right | follow-up alone | follow-up in context | self-contained (ceiling) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for group, c in sorted(tally.items()):
+        print(f"| {group} | {c['n']} | {c['first']} | {c['alone']} | {c['in context']} | {c['full (ceiling)']} |")
+    took.sort()
+    print(f"in-context ask: p50 {1000 * took[len(took) // 2]:.0f} ms, max {1000 * took[-1]:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
