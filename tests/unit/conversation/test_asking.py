@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from qa.answering import Answer
-from qa.conversation.asking import PREFER_FIRST, ask
+from qa.conversation.asking import PREFER_FIRST, ask, begin
 from qa.conversation.turns import Turn
-from qa.pipeline import Result
+from qa.pipeline import Result, SearchResult
 
 
 class Scored:
@@ -18,16 +19,25 @@ class Scored:
         self.scores = scores
         self.asked: list[list[str]] = []
 
-    def ask_many(self, questions: Sequence[str], top_k: int = 5, filters: Any = None) -> list[Result]:
+    def begin(self, questions: Sequence[str], top_k: int = 5, filters: Any = None) -> Steps:
         self.asked.append(list(questions))
-        return [self._result(q) for q in questions]
+        return Steps([self._result(q) for q in questions])
 
     def _result(self, question: str) -> Result:
         score = self.scores.get(question)
-        answer = (
-            None if score is None else Answer(text=f"answer to {question}", passage_id="p", start=0, end=1, score=score)
-        )
+        answer = None if score is None else Answer(f"answer to {question}", "p", 0, 1, score)
         return Result(question=question, answer=answer, passages=[], took_ms=1.0)
+
+
+@dataclass
+class Steps:
+    results: list[Result]
+
+    def passages(self) -> list[SearchResult]:
+        return [SearchResult(r.question, [], 1.0) for r in self.results]
+
+    def answers(self) -> list[Result]:
+        return self.results
 
 
 HISTORY = [Turn("恒瑞霉素是哪家公司研发的？", "恒瑞医药")]
@@ -54,3 +64,10 @@ def test_a_question_without_history_is_asked_once_as_it_is() -> None:
     _, reading = ask(pipeline, "腾讯的总部在哪里？", [], 5)
     assert pipeline.asked == [["腾讯的总部在哪里？"]]
     assert reading.how == "as asked"
+
+
+def test_the_likeliest_readings_passages_come_first_under_the_question_asked() -> None:
+    pipeline = Scored({})
+    passages, reading = begin(pipeline, "它是什么类型的药物？", HISTORY, 5).passages()
+    assert passages.query == "它是什么类型的药物？"
+    assert reading.question == "恒瑞医药是什么类型的药物？"
