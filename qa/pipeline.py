@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,8 @@ class Result:
     took_ms: float
     index_version: str | None = None
     filtered: Selection | None = None  # what the request's filters left to search; None: unfiltered
+    # Seconds per stage ("retrieval", "reading"), a batch's share per question; for metrics, not the JSON.
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/ask`."""
@@ -94,6 +96,7 @@ class SearchResult:
     took_ms: float
     index_version: str | None = None
     filtered: Selection | None = None  # what the request's filters left to search; None: unfiltered
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage ("retrieval"), as in Result
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of `POST /api/search`."""
@@ -339,24 +342,18 @@ class Pipeline:
         Args:
             filters: metadata filters every question's passages must match (`qa.retrieval.filters`); None: none.
         """
+        return self.begin(questions, top_k, filters).answers()
+
+    def begin(
+        self, questions: Sequence[str], top_k: int = DEFAULT_TOP_K, filters: Any = None, field: str = "question"
+    ) -> Asking:
+        """Retrieve for a batch of questions and stop before reading: `Asking.passages()` are there at
+        once (a client can show them), `Asking.answers()` reads them. Raises BadRequest for bad input."""
         started = time.perf_counter()
-        questions = [check_question(q) for q in questions]
+        questions = [check_question(q, field) for q in questions]
         top_k = check_top_k(top_k)
         selection = self.select(filters)
-        retrieved = self.retrieve(questions, top_k, selection)
-        decisions = self.answerer.answer_many(retrieved)
-        took_ms = (time.perf_counter() - started) * 1000 / max(1, len(questions))
-        return [
-            Result(
-                retrieval.question,
-                decision.answer,
-                self._rows(retrieval, decision.spans, [reading.sentence for reading in decision.readings]),
-                took_ms,
-                self.version,
-                selection,
-            )
-            for retrieval, decision in zip(retrieved, decisions)
-        ]
+        return Asking(self, self.retrieve(questions, top_k, selection), selection, started, time.perf_counter())
 
     def search(self, query: str, top_k: int = DEFAULT_TOP_K, filters: Any = None) -> SearchResult:
         return self.search_many([query], top_k, filters)[0]
@@ -368,22 +365,7 @@ class Pipeline:
 
         Each passage carries the query's terms and its sentence closest to the query (the sentence
         an unread passage shows in `ask_many` too), so a caller can show why it ranked."""
-        started = time.perf_counter()
-        queries = [check_question(q, "query") for q in queries]
-        top_k = check_top_k(top_k)
-        selection = self.select(filters)
-        retrieved = self.retrieve(queries, top_k, selection)
-        took_ms = (time.perf_counter() - started) * 1000 / max(1, len(queries))
-        return [
-            SearchResult(
-                retrieval.question,
-                self._rows(retrieval, [None] * len(retrieval.hits), [best_sentence(s) for s in retrieval.sentences]),
-                took_ms,
-                self.version,
-                selection,
-            )
-            for retrieval in retrieved
-        ]
+        return self.begin(queries, top_k, filters, field="query").passages()
 
     def _rows(
         self, retrieval: Retrieval, answers: Sequence[Span | None], sentences: Sequence[Span | None]
@@ -393,4 +375,51 @@ class Pipeline:
         return [
             PassageResult(self.passages[h.row], h.score, passage_highlights(text, answer, sentence, terms))
             for h, text, answer, sentence in zip(retrieval.hits, retrieval.texts, answers, sentences)
+        ]
+
+
+@dataclass
+class Asking:
+    """A batch of questions retrieved and not yet read (`Pipeline.begin`): the passages first, then the answers."""
+
+    pipeline: Pipeline
+    retrieved: list[Retrieval]
+    selection: Selection | None
+    started: float  # perf_counter() when the batch came in
+    read_from: float  # and when retrieval ended
+
+    def passages(self) -> list[SearchResult]:
+        """Each question's ranked passages with their best sentence and terms (`POST /api/search`'s shape)."""
+        took = (self.read_from - self.started) / max(1, len(self.retrieved))
+        return [
+            SearchResult(
+                retrieval.question,
+                self.pipeline._rows(
+                    retrieval, [None] * len(retrieval.hits), [best_sentence(s) for s in retrieval.sentences]
+                ),
+                took * 1000,
+                self.pipeline.version,
+                self.selection,
+                {"retrieval": took},
+            )
+            for retrieval in self.retrieved
+        ]
+
+    def answers(self) -> list[Result]:
+        """Read the passages: one reader call for the batch."""
+        decisions = self.pipeline.answerer.answer_many(self.retrieved)
+        finished = time.perf_counter()
+        share = max(1, len(self.retrieved))
+        timings = {"retrieval": (self.read_from - self.started) / share, "reading": (finished - self.read_from) / share}
+        return [
+            Result(
+                retrieval.question,
+                decision.answer,
+                self.pipeline._rows(retrieval, decision.spans, [reading.sentence for reading in decision.readings]),
+                (finished - self.started) * 1000 / share,
+                self.pipeline.version,
+                self.selection,
+                dict(timings),
+            )
+            for retrieval, decision in zip(self.retrieved, decisions)
         ]
