@@ -11,6 +11,8 @@ from dataclasses import dataclass
 class Settings:
     corpus_dir: str = "corpus"
     index_dir: str = "var/index"
+    # Collections managed over HTTP, one folder each (`qa.collections`); the default collection is index_dir.
+    data_dir: str = "var/collections"
     model: str | None = None  # None: the model the index was built with (or the default, to build)
     allow_download: bool = False
     # The embedding engine an index is built with (its questions are embedded the same way): ONNX
@@ -44,6 +46,7 @@ class Settings:
         return cls(
             corpus_dir=env.get("RAGQA_CORPUS") or cls.corpus_dir,
             index_dir=env.get("RAGQA_INDEX") or cls.index_dir,
+            data_dir=env.get("RAGQA_DATA") or cls.data_dir,
             model=env.get("RAGQA_MODEL") or None,
             allow_download=env.get("RAGQA_ALLOW_DOWNLOAD", "") in {"1", "true", "yes"},
             inference=env.get("RAGQA_INFERENCE") or cls.inference,

@@ -63,6 +63,11 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         RAGQA_INDEX=settings.index_dir,
+        RAGQA_CORPUS=settings.corpus_dir,
+        RAGQA_DATA=settings.data_dir,  # collections managed over HTTP (web.documents)
+        RAGQA_MAX_FILE_BYTES=settings.max_file_bytes,  # one uploaded file, as the indexer reads it
+        RAGQA_UPLOAD_MAX_FILES=20,  # files in one upload request
+        RAGQA_WRITER=None,  # the collections' background writer; None: on unless a pipeline is passed in
         RAGQA_MODEL=settings.model,
         RAGQA_QUERY_BACKEND=settings.query_backend,
         RAGQA_READER=settings.reader_dir,
@@ -85,17 +90,25 @@ def create_app(config: dict[str, Any] | None = None, pipeline: Pipeline | None =
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from web import access, api, body, chat, context, crosssite, errors, feedback, state
+    from web import access, api, body, chat, context, crosssite, documents, errors, feedback, state
 
     state.init_app(app, pipeline)
     errors.init_app(app)
     access.init_app(app)
     crosssite.init_app(app)
+    documents.init_app(app)  # the upload route's own body limit, before the body is read
     body.init_app(app)  # after the checks above: a refused client's body is never read
     app.register_blueprint(api.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(context.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(documents.bp)
+    app.register_blueprint(__import__("web.admin", fromlist=["bp"]).bp)  # the admin page (web/admin.py)
+    from web import metrics, openai_api, request_id
+
+    app.register_blueprint(request_id.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(openai_api.bp)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -32,6 +32,8 @@ DEMO_QUESTION = "福建三峡海上风电国际产业园占地多少亩？"
 DEMO_ANSWERED_BY = ("福建三峡海上风电国际产业园", "占地1000亩")
 TITLE_CHARS = 40
 EXAMPLES = "ragqa.chat.examples"
+# The collection picker's label (static/chat.js shows the picker when several collections are open to this page).
+COLLECTION_LABEL = {"zh": "文档集合", "en": "Collection"}
 
 
 @bp.record_once
@@ -87,10 +89,16 @@ def _rated_question(reference: str | None) -> str | None:
         return None
 
 
-def context_href(passage: dict[str, Any], answer: dict[str, Any] | None, lang: str) -> str:
+def context_href(
+    passage: dict[str, Any], answer: dict[str, Any] | None, lang: str, collection: str | None = None
+) -> str:
     """Where "Show in document" leads (static/chat.js's contextHref): the page itself where the source
     has one, the passage in the text otherwise; with the answer's offsets in the answer's passage."""
-    span = {"start": answer["start"], "end": answer["end"]} if answer and answer["passage_id"] == passage["id"] else {}
+    span: dict[str, Any] = (
+        {"start": answer["start"], "end": answer["end"]} if answer and answer["passage_id"] == passage["id"] else {}
+    )
+    if collection and collection != "default":
+        span["collection"] = collection
     href = url_for("context.show", passage=passage["id"], lang=lang, **span)
     return href if passage.get("boxes") else href + "#cited"
 
@@ -112,7 +120,9 @@ def index():
     headers: dict[str, str] = {}
     if question is not None:
         try:
-            result = state.served(state.ask(question))
+            # The collection picked on the page (static/chat.js) or named in a link; none: the default one.
+            collection = request.values.get("collection") or None
+            result = {**state.served(state.ask(question, collection=collection)), "collection": collection}
         except RagqaError as exc:
             # The library speaks English; the page says the common errors in the page's language.
             error, status = TEXT[lang].get(f"err_{exc.code}", public_message(exc)), exc.status
@@ -134,11 +144,12 @@ def index():
         ready=ready,
         highlight=highlight_html,
         snippet=snippet,
-        context_href=lambda passage, answer: context_href(passage, answer, lang),
+        context_href=lambda passage, answer: context_href(passage, answer, lang, (result or {}).get("collection")),
         confidence=confidence_level,
         bands=f"{HIGH_CONFIDENCE},{MEDIUM_CONFIDENCE}",
         icon=icon,
         feedback_saved=request.args.get("feedback") == "saved",
         page_token=token,
+        collection_label=COLLECTION_LABEL[lang],
     )
     return page, status, headers

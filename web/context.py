@@ -17,10 +17,9 @@ from qa.errors import BadRequest, RagqaError
 from qa.ingest.documents import Box
 from qa.ingest.page_view import PageSize, PageUnavailable
 from qa.ingest.passages import Passage
-from web import source_pages
+from web import source_pages, state
 from web.chat import page_language
 from web.i18n import TEXT
-from web.state import get_pipeline
 
 if TYPE_CHECKING:
     from qa.pipeline import Pipeline
@@ -41,7 +40,7 @@ class PageShown:
 @bp.get("/context")
 def show():
     """Show the cited passage in its document: its page with the answer boxed, and the document's text."""
-    pipeline = get_pipeline()
+    pipeline = _pipeline()
     cited = _cited(pipeline.passages)
     start, end = _span(cited)
     document = [p for p in pipeline.passages if p.doc == cited.doc]
@@ -64,7 +63,7 @@ def show():
 @bp.get("/context/page")
 def page_picture():
     """The PNG of the cited passage's page (PDFs and scans that are still where they were indexed from)."""
-    pipeline = get_pipeline()
+    pipeline = _pipeline()
     cited = _cited(pipeline.passages)
     try:
         picture = source_pages.picture(pipeline, cited)
@@ -74,6 +73,14 @@ def page_picture():
     # The address names the index version, so a cached picture is never one of another build's file.
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+def _pipeline() -> Pipeline:
+    """The pipeline of the collection the link names (`?collection=`; none: the default one), if this
+    request may read it (404 otherwise, as for one that does not exist)."""
+    name = state.collection_name(request.args.get("collection") or None)
+    state.check_access(name)
+    return state.get_pipeline(name)
 
 
 def _cited(passages: list[Passage]) -> Passage:
@@ -112,6 +119,9 @@ def _page_shown(pipeline: Pipeline, cited: Passage, start: int, end: int) -> Pag
     except PageUnavailable:
         return None  # the text below still shows it; the picture needs the file where it was indexed from
     src = f"/context/page?passage={_quote(cited.id)}&v={_quote(pipeline.version or '')}"
+    collection = request.args.get("collection")
+    if collection:
+        src += f"&collection={_quote(collection)}"
     return PageShown(src, size, passage_boxes, (cited.rectangles(start, end) or []) if end else [])
 
 

@@ -1,4 +1,5 @@
-"""One place that turns errors into responses: JSON under /api, a readable page elsewhere.
+"""One place that turns errors into responses: JSON under /api, OpenAI's JSON shape under /v1, a readable
+page elsewhere.
 
 A server error's own message can name files and OS errors (the index folder, the feedback
 database); clients get a message that says what is wrong in general, the log gets the details.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from qa.errors import RagqaError
@@ -48,9 +49,18 @@ def _text(message: str) -> str:
     return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+# OpenAI's error `type` by status, for the OpenAI-compatible endpoint (/v1/): its clients branch on it.
+_OPENAI_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+
+
 def error_response(status: int, code: str, message: str):
     message = _text(message)
-    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/openapi.json"):
+    if request.path.startswith("/v1/"):
+        kind = _OPENAI_TYPES.get(status, "invalid_request_error" if status < 500 else "server_error")
+        response = jsonify({"error": {"message": message, "type": kind, "param": None, "code": code}})
+        response.status_code = status
+        return response
+    if request.path.startswith("/api/") or request.path in ("/healthz", "/readyz", "/openapi.json", "/metrics"):
         response = jsonify({"error": {"code": code, "message": message}})
         response.status_code = status
         return response
@@ -59,15 +69,18 @@ def error_response(status: int, code: str, message: str):
     return render_template("error.html", status=status, message=message, lang=page_language()), status
 
 
+def ragqa_response(exc: RagqaError) -> Response:
+    """The response to a RagqaError (a handler that counts one kind first hands it on to this)."""
+    response = current_app.make_response(error_response(exc.status, exc.code, public_message(exc)))
+    if exc.retry_after is not None:  # overload: tell the client when to come back
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ragqa"'
+    return response
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(RagqaError)
-    def _ragqa(exc: RagqaError):
-        response = app.make_response(error_response(exc.status, exc.code, public_message(exc)))
-        if exc.retry_after is not None:  # overload: tell the client when to come back
-            response.headers["Retry-After"] = str(exc.retry_after)
-        if exc.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="ragqa"'
-        return response
+    app.register_error_handler(RagqaError, ragqa_response)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -53,6 +53,7 @@ def submit_form():
         "correction": (form.get("correction") or None) if form.get("rating") == "down" else None,
         "passages": form.getlist("passages"),
         "token": form.get("token"),
+        "collection": form.get("collection") or None,
     }
     record = _store(body)
     # Post/redirect/get: a reload does not resubmit, and the page shows the answer again with the
@@ -64,6 +65,9 @@ def submit_form():
 
 
 def _store(body: Any) -> FeedbackRecord:
+    # The collection that answered (none: the default one): its passages are the ones rated.
+    name = state.collection_name(body.pop("collection", None) if isinstance(body, dict) else None)
+    state.check_access(name)
     feedback = check_feedback(body)
     served = state.state().signer().verify(feedback, body.get("token"))
     if served is None:
@@ -71,12 +75,12 @@ def _store(body: Any) -> FeedbackRecord:
             "this feedback does not match an answer this server gave (question, answer and passages, "
             "with its feedback_token); ask the question again and rate that answer"
         )
-    context = choose_context(feedback, _passage_lookup())
+    context = choose_context(feedback, _passage_lookup(name))
     config = current_app.config
     limit = Limit(int(config["RAGQA_FEEDBACK_LIMIT"]), float(config["RAGQA_FEEDBACK_WINDOW"]))
     return state.store_feedback(feedback, context, served, limit)
 
 
-def _passage_lookup() -> Callable[[str], Passage | None]:
-    pipeline = state.get_pipeline()
+def _passage_lookup(collection: str) -> Callable[[str], Passage | None]:
+    pipeline = state.get_pipeline(collection)
     return lambda passage_id: state.state().passage(pipeline, passage_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from qa.feedback.submission import MAX_ANSWER_CHARS, MAX_ID_CHARS, RATINGS
 from qa.pipeline import DEFAULT_TOP_K, MAX_QUESTION_CHARS, MAX_TOP_K
+from web import openapi_collections as collections
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 
@@ -59,6 +60,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
             "filters": {"$ref": "#/components/schemas/Filters"},
+            **collections.ASK_FIELDS,
         },
     },
     "Filters": {
@@ -176,6 +178,7 @@ SCHEMAS: dict[str, Any] = {
                 "feedback on it sends it back as `token`, once per verdict: sent again, it replaces the earlier one. "
                 "Null only when the server cannot make its signing key.",
             },
+            **collections.ANSWERED_FIELDS,
         },
     },
     "SearchRequest": {
@@ -190,6 +193,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "top_k": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_TOP_K, "default": DEFAULT_TOP_K},
             "filters": {"$ref": "#/components/schemas/Filters"},
+            **collections.SEARCH_FIELDS,
         },
     },
     "SearchResponse": {
@@ -210,6 +214,7 @@ SCHEMAS: dict[str, Any] = {
             "index_version": {"type": ["string", "null"], "description": "The index version searched."},
             "filtered": {"$ref": "#/components/schemas/Filtered"},
             "note": {"type": "string", "description": "Present when the filters matched no document."},
+            "collection": collections.ANSWERED_FIELDS["collection"],
         },
     },
     "FeedbackRequest": {
@@ -233,6 +238,10 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Ids of the passages shown with the answer, best first; each must be in the index.",
             },
             "token": {"type": "string", "description": "The `feedback_token` that came with the answer."},
+            "collection": {
+                **collections.COLLECTION,
+                "description": "The collection that answered (its `collection`); absent: `default`.",
+            },
         },
     },
     "FeedbackStored": {
@@ -309,8 +318,19 @@ PATHS: dict[str, Any] = {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}},
             },
             "responses": {
-                "200": _json("The answer (or null) and the passages it was read from", "AskResponse"),
-                "400": _error("Invalid JSON, body, question, top_k or filters"),
+                "200": {
+                    "description": "The answer (or null) and the passages it was read from. With `Accept: "
+                    "text/event-stream`, server-sent events instead: `passages` as soon as retrieval ends (a "
+                    "SearchResponse with `read_as`), then `answer` (this AskResponse), or `error` ({error}) if "
+                    "reading fails after the passages were sent",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/AskResponse"}},
+                        "text/event-stream": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": _error("Invalid JSON, body, question, top_k, filters, collection or history"),
+                "404": collections.NOT_FOUND,
+                "409": collections.EMPTY,
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
                 **_GUARDED,
@@ -328,7 +348,9 @@ PATHS: dict[str, Any] = {
             },
             "responses": {
                 "200": _json("The passages, best first, with scores, highlights and pages", "SearchResponse"),
-                "400": _error("Invalid JSON, body, query, top_k or filters"),
+                "400": _error("Invalid JSON, body, query, top_k, filters or collection"),
+                "404": collections.NOT_FOUND,
+                "409": collections.EMPTY,
                 "413": _error("Body larger than 16 KB"),
                 "415": _error("Body is not application/json"),
                 **_GUARDED,
@@ -404,6 +426,6 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "ragqa", "version": "1", "description": "Question answering over your own documents."},
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "paths": {**PATHS, **collections.PATHS},
+        "components": {"schemas": {**SCHEMAS, **collections.SCHEMAS}},
     }

@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 
 from qa.config import Settings
 from qa.errors import RagqaError
+from web import metrics
 from web.admission import DEFAULT_DEPTH, DEFAULT_WAIT
 from web.exports import export_first
 
@@ -134,6 +135,9 @@ def serve(settings: ServeSettings) -> None:
         # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl): every server on the host would
         # take it from the one before, and remove it for all when it stops. ragqa has no use for it.
         "control_socket_disable": True,
+        # One JSON line per request, with its X-Request-Id (web.request_id).
+        "logger_class": "web.access_log.JsonAccessLogger",
+        "child_exit": lambda server, worker: metrics.worker_exited(worker.pid),
     }
     # Each worker's share of the cores by default; more lets one question use idle cores (a lone
     # client gets its answer sooner) at the cost of workers contending when all are busy.
@@ -154,4 +158,5 @@ def serve(settings: ServeSettings) -> None:
         settings.model,
         replace(config, reader_inference=settings.reader_inference or config.reader_inference),
     )
-    RagqaServer(options, app_config, threads_per_worker).run()
+    with metrics.multiprocess_folder():  # every worker's counts, for /metrics to add up
+        RagqaServer(options, app_config, threads_per_worker).run()

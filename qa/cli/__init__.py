@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from qa.cli import ask, evaluate, feedback, index, models, serve, training
+from qa.cli import ask, collections, evaluate, feedback, index, models, serve, training
 from qa.errors import RagqaError
 
 
@@ -53,6 +53,7 @@ for _command in (
     training.reader_data,
     models.model,
     feedback.feedback,
+    collections.collections,
 ):
     main.add_command(_command)
 

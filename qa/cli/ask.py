@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from qa.cli.collections import data_option
 from qa.cli.options import index_option, model_option, query_backend_option, reader_inference_option, reader_option
 
 
@@ -22,6 +23,12 @@ from qa.cli.options import index_option, model_option, query_backend_option, rea
     metavar="JSON",
     help='Search only documents whose metadata matches, as /api/ask\'s "filters": \'{"type": "pdf"}\'.',
 )
+@click.option(
+    "--collection",
+    default=None,
+    help="Ask a collection managed over HTTP (under --data) instead of the index; 'default' is the index.",
+)
+@data_option
 @reader_option
 @reader_inference_option
 @query_backend_option
@@ -35,6 +42,8 @@ def ask(
     reader_dir: str | None,
     reader_inference: str,
     query_backend: str | None,
+    collection: str | None,
+    data_dir: str,
 ) -> None:
     """Answer one question from the command line."""
     from qa.pipeline import Pipeline, check_question, check_top_k
@@ -42,6 +51,11 @@ def ask(
     check_question(question)
     check_top_k(top_k)
     filters = _filters(filters_json)
+    if collection is not None:
+        from qa.collections.collection import Collections
+        from qa.config import Settings
+
+        index_dir = str(Collections(data_dir, Settings.corpus_dir, index_dir).get(collection).index)
     pipeline = Pipeline.load(
         index_dir, model=model, query_backend=query_backend, reader_dir=reader_dir, reader_inference=reader_inference
     )

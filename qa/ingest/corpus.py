@@ -5,6 +5,7 @@ RAGQA_MAX_FILE_MB, default 20 MB, about seven million Chinese characters and a q
 of embedding on two cores); `qa.ingest.readers` picks each file's reader by content and name
 (text, Markdown, HTML, JSONL, ...). A file that cannot be read is reported with the reason and
 skipped, and so is a part of one (a JSONL line, a page over its time limit); the others are read.
+Fields the folder gives its files (`qa.ingest.folder.read_fields`) are added to their documents.
 Every file is also kept as a `FileRead`, what it gave or why it was skipped, for the build's report.
 """
 
@@ -23,7 +24,7 @@ from embeddings.progress import bar
 from qa.errors import CorpusError
 from qa.ingest import metadata
 from qa.ingest.documents import Document
-from qa.ingest.folder import list_files, read_file
+from qa.ingest.folder import FIELDS, list_files, read_fields, read_file
 from qa.ingest.parsing import Job, Parsed, parsers
 from qa.ingest.readers import Skip
 
@@ -109,6 +110,7 @@ def read_corpus(
     max_file_bytes, page_seconds = _file_limit(max_file_bytes), _page_limit(page_seconds)
     report.limits = {"file_bytes": max_file_bytes, "page_seconds": page_seconds}
     listing = list_files(root)
+    given, given_raw = _given_fields(root, report)
     for rel, why in listing.skipped:
         _skip(report, rel, why)
         report.files.append(FileRead(rel, skipped=why))
@@ -127,6 +129,7 @@ def read_corpus(
                 doc.id = f"{rel}:{doc.id}"  # two JSONL files may both number their records from 1
             seen_ids.add(doc.id)
             doc.digest, doc.modified, doc.pages = file_digest, changed, parsed.pages or None
+            doc.fields = {**given.get(rel, {}), **doc.fields}  # a record's own field is the more specific
             report.documents.append(doc)
         ids = [doc.id for doc in parsed.documents]
         report.files.append(
@@ -170,6 +173,7 @@ def read_corpus(
             job = pending.popleft()
             collect(job.rel, parse.result(job), digests[job.rel], times[job.rel])
     report.files.sort(key=lambda f: PurePosixPath(f.path))
+    _add_fields(digest, given_raw)
     report.checksum = digest.hexdigest()
     return report
 
@@ -184,7 +188,24 @@ def corpus_checksum(root: str | Path, max_file_bytes: int | None = None) -> str:
             digest.update(rel.encode() + b"\0" + read_file(Path(root), rel, limit) + b"\0")
         except Skip:
             continue
+    _add_fields(digest, _given_fields(Path(root), CorpusReport())[1])
     return digest.hexdigest()
+
+
+def _given_fields(root: Path, report: CorpusReport) -> tuple[dict[str, dict[str, Any]], bytes]:
+    """The folder's fields file (`qa.ingest.folder.read_fields`); one that cannot be used is reported, not fatal."""
+    try:
+        return read_fields(root)
+    except Skip as exc:
+        _skip(report, FIELDS, str(exc))
+        return {}, b""
+
+
+def _add_fields(digest: Any, raw: bytes) -> None:
+    # Fields are part of what an index was built from (filters match them); a folder without them
+    # keeps the checksum it always had.
+    if raw:
+        digest.update(FIELDS.encode() + b"\0" + raw + b"\0")
 
 
 def _modified(root: Path, rel: str) -> str | None:

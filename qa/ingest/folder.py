@@ -10,16 +10,28 @@ The walk keeps its own stack instead of recursing, so a tree thousands of folder
 not ended by a RecursionError. Files are opened with O_NOFOLLOW and checked to be regular files
 of at most `max_bytes` on the open descriptor: a file swapped for a link after the walk is
 refused, a FIFO never blocks the build, and a huge file is skipped before it is read.
+
+A folder may carry fields for its files in `.ragqa-fields.json` (hidden, so never read as a document):
+`{"<relative path>": {"field": scalar, ...}}`, written by collections managed over HTTP (fields given
+at upload, `qa.collections`) or by hand; the corpus reader adds them to each file's documents. An
+update (`ragqa index --update`) carries a file whose bytes did not change over with the fields it
+had; a full build reads new fields for every file (the collection writer asks for one when they change).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from qa.ingest.documents import Scalar
 from qa.ingest.readers.reader import Skip
+
+FIELDS = ".ragqa-fields.json"
+FIELDS_MAX_BYTES = 16 * 2**20  # a few hundred bytes a file: room for tens of thousands of files
 
 
 @dataclass
@@ -94,3 +106,46 @@ def _link_reason(path: str, real_root: str) -> str:
     if any(part.startswith(".") for part in where.split("/")):
         return "a link to a hidden file or folder (links are not followed)"
     return f"a link to {where}, which is read under its own name (links are not followed)"
+
+
+def read_fields(root: Path) -> tuple[dict[str, dict[str, Scalar]], bytes]:
+    """The fields file's fields by relative path (scalars only; other values dropped) and its bytes, for
+    the corpus checksum; ({}, b"") without one. Raises Skip saying why a file that is there cannot be used."""
+    if not os.path.lexists(root / FIELDS):
+        return {}, b""
+    raw = read_file(root, FIELDS, FIELDS_MAX_BYTES)
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Skip(f"not valid JSON ({exc}); its fields are not used") from None
+    if not isinstance(data, dict):
+        raise Skip('not a JSON object of {"path": {"field": value}}; its fields are not used')
+    fields = {
+        path: {k: v for k, v in own.items() if isinstance(k, str) and _scalar(v)}
+        for path, own in data.items()
+        if isinstance(own, dict)
+    }
+    return fields, raw
+
+
+def write_fields(root: Path, fields: dict[str, dict[str, Scalar]]) -> None:
+    """Replace the folder's fields file (none when `fields` is empty) by a rename, flushed to disk."""
+    target = root / FIELDS
+    if not fields:
+        target.unlink(missing_ok=True)
+        return
+    tmp = root / f"{FIELDS}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(dict(sorted(fields.items())), fh, ensure_ascii=False, indent=1, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))

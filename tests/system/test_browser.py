@@ -398,3 +398,22 @@ def test_show_in_document_draws_the_pdf_page_with_the_answer_boxed(page, pdf_ser
         assert min(image.convert("L").getdata()) < 110  # the answer's digits under the box, not blank paper
     assert page.inner_text(".page-view figcaption mark") == answer["text"]
     assert page.console_errors == []  # the page, its picture and its boxes within the CSP
+
+
+def test_a_follow_up_leans_on_the_turn_before_and_passages_come_first(page, server: str) -> None:
+    page.goto(server + "/")
+    page.evaluate("sessionStorage.clear()")
+    page.goto(server + "/")
+    # Record whether the passages were shown before the answer (the streamed `passages` event).
+    page.evaluate(
+        """() => { window.sawPassagesFirst = false;
+        new MutationObserver(() => { if (document.querySelector('.pending .early-passages .passage'))
+          window.sawPassagesFirst = true; }).observe(document.body, {childList: true, subtree: true}); }"""
+    )
+    _ask(page, ANSWERED)
+    assert page.evaluate("window.sawPassagesFirst")
+    _ask(page, "总投资呢？", turns=2)
+    last = page.locator(".turn").last
+    assert last.locator(".answer-text").inner_text() == "40亿元"
+    assert "福建三峡海上风电国际产业园" in last.locator(".read-as").inner_text()
+    assert page.console_errors == []  # type: ignore[attr-defined]

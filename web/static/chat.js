@@ -23,6 +23,8 @@
   const status = document.getElementById("status");
   const clear = document.getElementById("clear");
   const KEY = "ragqa.history";
+  const PICKED = "ragqa.collection";
+  const picker = document.getElementById("collection");
   const KINDS = ["answer", "sentence", "term"];
   const SNIPPET_BEFORE = 20, SNIPPET_CHARS = 60;  // as web/render.py
   const SVG = "http://www.w3.org/2000/svg";
@@ -68,8 +70,9 @@
   // Offsets from the API are Unicode code points; Array.from splits a JS string into code points.
   // "Show in document": the page itself where the source has one (a PDF, a scan), scrolled to the
   // passage in the text otherwise; the answer's offsets when it is the answer's passage, to mark it there.
-  function contextHref(p, answer) {
+  function contextHref(p, answer, collection) {
     let href = `/context?passage=${encodeURIComponent(p.id)}&lang=${lang}`;
+    if (collection && collection !== "default") href += `&collection=${encodeURIComponent(collection)}`;
     if (answer && answer.passage_id === p.id) href += `&start=${answer.start}&end=${answer.end}`;
     return href + (p.boxes ? "" : "#cited");
   }
@@ -144,7 +147,7 @@
       cite.append(" · ", el("span", "path", source.source.path));
       if (source.page) cite.append(" · ", el("span", "page", t.page.replace("{n}", source.page)));
       const shown = el("a", "in-context", t.in_context);
-      shown.href = contextHref(source, a);
+      shown.href = contextHref(source, a, result.collection);
       cite.append(" · ", shown);
       quote.appendChild(cite);
       card.appendChild(quote);
@@ -162,6 +165,7 @@
     for (const p of result.passages) f.appendChild(hidden("passages", p.id));
     // The server's signature of this answer as served: feedback on anything else is refused.
     f.appendChild(hidden("token", result.feedback_token));
+    if (result.collection && result.collection !== "default") f.appendChild(hidden("collection", result.collection));
     f.appendChild(hidden("lang", lang));
     f.appendChild(el("span", "fb-prompt", t.feedback_prompt));
     for (const [value, label] of [["up", t.helpful], ["down", t.not_helpful]]) {
@@ -209,7 +213,7 @@
       if (p.page) meta.append(el("span", "page", t.page.replace("{n}", p.page)), " · ");
       meta.append(`${p.source.start}–${p.source.end} · `);
       const link = el("a", "in-context", t.in_context);
-      link.href = contextHref(p, result.answer);
+      link.href = contextHref(p, result.answer, result.collection);
       meta.appendChild(link);
       details.appendChild(meta);
       item.appendChild(details);
@@ -223,6 +227,10 @@
     const turn = `t${++turns}`;
     const li = el("li", "turn");
     li.appendChild(questionBubble(result.question));
+    if (result.read_as && result.read_as.how !== "as asked") {
+      // A follow-up completed from the turn before: say how, so a wrong reading can be seen and asked again.
+      li.appendChild(el("p", "read-as", t.read_as + result.read_as.question));
+    }
     const reply = el("article", "reply");
     reply.setAttribute("aria-label", t.answer);
     if (result.answer) {
@@ -273,21 +281,72 @@
   clear.hidden = history.length === 0;
   for (const copy of conversation.querySelectorAll(".copy")) copy.hidden = false;
 
+  // The turns before this question in the same collection, for a follow-up that leans on them
+  // ("它的股票代码是多少？"): each as the server read it, with the answer it gave.
+  function earlierTurns(collection) {
+    return history
+      .filter((e) => e.result && (e.result.collection || "default") === collection)
+      .slice(-3)
+      .map((e) => ({ question: e.result.read_as?.question || e.result.question, answer: e.result.answer?.text ?? null }));
+  }
+
+  // Server-sent events from a fetch body: calls onEvent(name, data) for each complete event.
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffered += decoder.decode(value || new Uint8Array(), { stream: !done });
+      let end;
+      while ((end = buffered.indexOf("\n\n")) >= 0) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const fields = Object.fromEntries(block.split("\n").map((line) => [line.slice(0, line.indexOf(": ")), line.slice(line.indexOf(": ") + 2)]));
+        if (fields.data) onEvent(fields.event || "message", JSON.parse(fields.data));
+      }
+      if (done) return;
+    }
+  }
+
+  // The passages as soon as they are found, while the reader reads them (the answer replaces this).
+  function showPassages(pending, found) {
+    const wait = pending.querySelector(".thinking");
+    if (wait) wait.textContent = t.reading;
+    const reply = el("section", "early-passages");
+    reply.appendChild(el("h3", "passages-title", t.passages));
+    reply.appendChild(passageList(found, `t${turns + 1}`));
+    pending.appendChild(reply);
+  }
+
   async function ask(question) {
     setBusy(true);
     const pending = pendingTurn(question);
     conversation.appendChild(pending);
     pending.scrollIntoView({ behavior: "smooth", block: "end" });
+    const collection = picker.options.length ? picker.value : "default";
+    const body = { question, history: earlierTurns(collection) };
+    // Without a picker (one collection) the server's default collection answers, as before collections.
+    if (picker.options.length) body.collection = collection;
     let entry;
     try {
       const response = await fetch("/api/ask", {
         method: "POST",
-        headers: API_HEADERS,
-        body: JSON.stringify({ question }),
+        headers: { ...API_HEADERS, Accept: "text/event-stream" },
+        body: JSON.stringify(body),
       });
-      const data = await response.json().catch(() => null);
-      if (response.ok && data) entry = { result: data };
-      else entry = { question, error: readable(data, response.status) };
+      if (response.ok && (response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
+        await readEvents(response, (name, data) => {
+          if (name === "passages") showPassages(pending, data);
+          else if (name === "answer") entry = { result: data };
+          else if (name === "error") entry = { question, error: readable(data, 500) };
+        });
+        entry = entry || { question, error: t.network_error };
+      } else {
+        const data = await response.json().catch(() => null);
+        if (response.ok && data) entry = { result: data };
+        else entry = { question, error: readable(data, response.status) };
+      }
     } catch {
       entry = { question, error: t.network_error };
     } finally {
@@ -363,6 +422,30 @@
     ask(question);
   });
 
+  // The collections this page may read (GET /api/collections lists only those, web/access.py); the
+  // picker shows when there are several. ?collection= (a link from the admin page) picks one, else the
+  // last one picked in this tab, else the default collection.
+  async function loadCollections() {
+    let names;
+    try {
+      const response = await fetch("/api/collections", { headers: API_HEADERS });
+      if (!response.ok) return;
+      names = ((await response.json())?.collections || []).map((c) => c.name);
+    } catch {
+      return;  // a server without collections: no picker
+    }
+    if (names.length < 2) return;
+    let stored = null;
+    try { stored = sessionStorage.getItem(PICKED); } catch { /* storage off */ }
+    const wanted = [new URLSearchParams(location.search).get("collection"), stored, "default"].find((n) => names.includes(n));
+    for (const name of names) picker.appendChild(new Option(name, name, false, name === (wanted ?? names[0])));
+    picker.parentElement.hidden = false;
+  }
+
+  picker.addEventListener("change", () => {
+    try { sessionStorage.setItem(PICKED, picker.value); } catch { /* storage off */ }
+  });
+
   box.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -377,4 +460,6 @@
     clear.hidden = true;
     box.focus();
   });
+
+  loadCollections();
 })();

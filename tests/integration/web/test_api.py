@@ -258,7 +258,7 @@ def test_search_gives_the_passages_ask_reads_without_an_answer(client) -> None:
     found = client.post("/api/search", json={"query": question, "top_k": 3})
     assert found.status_code == 200
     data = found.get_json()
-    assert set(data) == {"query", "passages", "took_ms", "index_version"}
+    assert set(data) == {"query", "passages", "took_ms", "index_version", "collection"}
     assert [(p["id"], p["score"]) for p in data["passages"]] == [(p["id"], p["score"]) for p in asked["passages"]]
     top = data["passages"][0]
     assert "1000亩" in top["text"] and top["page"] is None and "boxes" not in top  # plain text: no pages

@@ -130,9 +130,9 @@ class SlowPipeline:
     def __getattr__(self, name: str):
         return getattr(self._pipeline, name)
 
-    def ask(self, question, top_k=5, filters=None):
+    def begin(self, questions, top_k=5, filters=None):  # what web.state asks through
         time.sleep(1.0)
-        return self._pipeline.ask(question, top_k, filters)
+        return self._pipeline.begin(questions, top_k, filters)
 
 
 def test_six_concurrent_page_questions_with_queue_depth_0_answer_at_most_one(pipeline, tmp_path: Path) -> None:

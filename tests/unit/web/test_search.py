@@ -115,8 +115,9 @@ def test_search_ranks_and_highlights_passages_without_the_reader(reader: NoReade
     assert response.status_code == 200
     data = response.get_json()
     assert reader.calls == []
-    assert set(data) == {"query", "passages", "took_ms", "index_version"}  # no answer, no feedback token
-    assert data["query"] == "乙园区占地多少亩？" and data["index_version"] == "v1"
+    # No answer, no feedback token; the collection searched (issue 32).
+    assert set(data) == {"query", "passages", "took_ms", "index_version", "collection"}
+    assert data["query"] == "乙园区占地多少亩？" and data["index_version"] == "v1" and data["collection"] == "default"
     assert [(p["id"], p["score"]) for p in data["passages"]] == [("park#0", 0.9), ("park#1", 0.5)]
     first = data["passages"][0]
     sentence = next(h for h in first["highlights"] if h["kind"] == "sentence")
