@@ -26,6 +26,7 @@ from qa.conversation.turns import Turn
 from qa.pipeline import Pipeline, Result
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "followups.jsonl"
+HELDOUT = DATA.parent / "seed_heldout.jsonl"
 
 
 def right(result: Result, golds: list[str]) -> bool:
@@ -38,7 +39,7 @@ def right(result: Result, golds: list[str]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", required=True)
-    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--split", choices=["dev", "heldout", "heldout2", "all"], default="all")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--show", action="store_true", help="print each conversation's readings and answers")
     args = parser.parse_args()
@@ -79,6 +80,28 @@ def main() -> None:
         print(f"| {group} | {c['n']} | {c['first']} | {c['alone']} | {c['in context']} | {c['full (ceiling)']} |")
     took.sort()
     print(f"in-context ask: p50 {1000 * took[len(took) // 2]:.0f} ms, max {1000 * took[-1]:.0f} ms")
+    standalone(pipeline, args.top_k, args.show)
+
+
+def standalone(pipeline: Pipeline, top_k: int, show: bool) -> None:
+    """Questions that need no context (the page's held-out questions), each asked after the one before it
+    as its history: the answer should be the one it gets alone."""
+    rows = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    same = right_alone = right_after = 0
+    for before, row in zip([None, *rows], rows):
+        alone = pipeline.ask(row["question"], top_k)
+        history = [] if before is None else [Turn(before["question"], before["answers"][0])]
+        after, reading = ask(pipeline, row["question"], history, top_k)
+        texts = [r.answer.text if r.answer else None for r in (alone, after)]
+        same += texts[0] == texts[1]
+        right_alone += right(alone, row["answers"])
+        right_after += right(after, row["answers"])
+        if show and texts[0] != texts[1]:
+            print(f"changed: {row['question']} -> [{reading.how}] {reading.question}: {texts[0]} -> {texts[1]}")
+    print(
+        f"questions needing no context ({HELDOUT.name}, each after the one before): {len(rows)}, "
+        f"answer unchanged {same}, right alone {right_alone}, right after a turn {right_after}"
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 from embeddings.encoder import DEFAULT_MODEL
@@ -48,3 +49,29 @@ def test_real_server_searches_without_reading(server: str) -> None:
     assert {h["kind"] for p in data["passages"] for h in p["highlights"]} <= {"sentence", "term"}
     status, data = _request(server + "/api/search", b'{"query": ""}')
     assert status == 400 and data["error"]["code"] == "empty_query"
+
+
+def test_real_server_streams_the_passages_before_the_answer(server: str) -> None:
+    """Through gunicorn (and no proxy buffering): the `passages` event is on the wire before `answer`."""
+    body = json.dumps({"question": "福建三峡海上风电国际产业园占地多少亩？", "top_k": 3}).encode()
+    request = urllib.request.Request(
+        server + "/api/ask",
+        data=body,
+        headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
+    )
+    started = time.perf_counter()
+    arrived: list[tuple[str, float, dict]] = []
+    with urllib.request.urlopen(request, timeout=120) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        name = None
+        for raw in response:  # lines as they arrive
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("event: "):
+                name = line[len("event: ") :]
+            elif line.startswith("data: "):
+                arrived.append((name or "message", time.perf_counter() - started, json.loads(line[6:])))
+    assert [n for n, _, _ in arrived] == ["passages", "answer"]
+    (_, first_at, passages), (_, answer_at, answered) = arrived
+    assert first_at <= answer_at and 1 <= len(passages["passages"]) <= 3
+    assert answered["answer"]["text"] == "1000亩"
+    assert answered["answer"]["passage_id"] in {p["id"] for p in passages["passages"]}
