@@ -105,7 +105,8 @@ def _referents(last: Turn, *, person: bool = False, noun: str | None = None) -> 
     elif kind in {ORG} or (asked and kind not in {PLACE, DATE, NUMBER, PERSON}):
         order = [answer, subject]
     else:
-        order = [subject, *names[:1], answer]
+        # 它 after "张江于哪一年成立了国内首家国家级生物医药孵化器？" may be what the subject did something to.
+        order = [subject, *names[:1], topic.object_of(last.question), answer]
     return [r for r in dict.fromkeys(order) if r]
 
 
@@ -195,9 +196,21 @@ def _english_ellipsis(question: str, last: Turn) -> list[Reading]:
         if at < 0:
             continue
         before = last.question[:at].rstrip().lower().rsplit(" ", 1)[-1]
-        rank = (not (prep and before == prep.lower()), before not in _EN_PREPOSITIONS, order)
+        # The name of the same kind: after the same preposition, of the same shape (Illinois for Alabama,
+        # not for the acronym NICS; the Water category for Zone GC, not for the currency CHF), after any.
+        rank = (
+            not (prep and before == prep.lower()),
+            _shape(name) != _shape(part),
+            before not in _EN_PREPOSITIONS,
+            order,
+        )
         found.append((rank, Reading(last.question[:at] + part + last.question[at + len(name) :], ELLIPSIS, name)))
     return [reading for _, reading in sorted(found, key=lambda pair: pair[0])[:1]]
+
+
+def _shape(name: str) -> str:
+    """A name's look: an acronym (NICS, CHF) or words (Illinois, Zone GC, the Water product category)."""
+    return "acronym" if name.isupper() and " " not in name else "words"
 
 
 def _missing_subject(question: str, last: Turn) -> list[Reading]:

@@ -116,3 +116,16 @@ def stem(question: str) -> str | None:
     match = re.search(r"(?:是|有|为|约|达|共有|共)?(?:多少|几|什么|哪|谁|何时|何|如何|怎么)", text)
     found = text[: match.start()].rstrip("，, ") if match else ""
     return found if len(found) >= 2 else None
+
+
+_ZH_OBJECT = re.compile(
+    r"(?:多少|几|哪一?[年天月个家])[^？?，,]{0,6}?(?:成立|建立|建设|推出|发布|获得|开展|研发|签约|引进|提出|打造)了?"
+    r"(?P<object>[\u4e00-\u9fff][^？?，,。]{1,30}?)[？?]?$"
+)
+
+
+def object_of(question: str) -> str | None:
+    """What a Chinese question's subject did something to, after its question word and verb
+    (张江于哪一年成立了国内首家国家级生物医药孵化器？ -> 国内首家国家级生物医药孵化器)."""
+    match = _ZH_OBJECT.search(question.strip())
+    return match.group("object") if match else None
