@@ -39,6 +39,7 @@ class Outcome:
     version: str | None = None
     retry_after: str | None = None
     error: str | None = None
+    answer: str | None = None  # the answer's text, for a 200 that has one
 
 
 @dataclass
@@ -88,7 +89,8 @@ def ask(url: str, question: str, top_k: int = 3, timeout: float = 30) -> Outcome
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             data = json.loads(response.read())
-            return Outcome(response.status, time.perf_counter() - started, data.get("index_version"))
+            answer = (data.get("answer") or {}).get("text")
+            return Outcome(response.status, time.perf_counter() - started, data.get("index_version"), answer=answer)
     except urllib.error.HTTPError as err:
         payload = err.read()
         code = (
