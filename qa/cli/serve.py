@@ -104,10 +104,12 @@ def _check_served_backend(
     manifest: dict[str, Any], index_dir: str, backend: str | None, milvus_uri: str | None, workers: int
 ) -> None:
     """Refuse, in one line, a backend the index was not built with, or Milvus Lite shared by workers."""
-    built = (manifest.get("backend") or {}).get("kind", "faiss")
-    if backend is not None and backend != built:
+    from qa.store.spec import IndexSpec
+
+    built = IndexSpec.from_manifest(manifest).backend
+    if (reason := IndexSpec(backend=backend).mismatch(IndexSpec.from_manifest(manifest))) is not None:
         raise click.ClickException(
-            f"index at {index_dir} keeps its vectors in {built}, not {backend}; "
+            f"{reason.replace('the index', f'index at {index_dir}', 1)}; "
             f"build it with `ragqa index --backend {backend}` or serve it without --backend"
         )
     if built != "milvus":

@@ -87,6 +87,11 @@ class BackendSettings:
     collection: str | None = None
     milvus_bm25: bool = True
 
+    @property
+    def live_uri(self) -> str | None:
+        """Where to reach a live version's Milvus rows under these settings (None: as it was built)."""
+        return self.milvus_uri if self.kind == MILVUS else None
+
     def check(self) -> None:
         if self.kind not in KINDS:
             raise RagqaError(
