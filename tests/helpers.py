@@ -36,3 +36,18 @@ def http_json(url: str, body: bytes | None = None, content_type: str = "applicat
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read())
+
+
+def feedback_on(answered: dict, rating: str = "up", correction: str | None = None) -> dict:
+    """The body the page sends back to rate an answer as it was served (`POST /api/ask`'s JSON): its
+    question, answer, passages and the server's token."""
+    answer = answered["answer"]
+    return {
+        "question": answered["question"],
+        "rating": rating,
+        "answer": answer and answer["text"],
+        "passage_id": answer and answer["passage_id"],
+        "correction": correction,
+        "passages": [p["id"] for p in answered["passages"]],
+        "token": answered["feedback_token"],
+    }

@@ -25,11 +25,11 @@ from qa.collections.uploads import (
     UploadTooLarge,
     check_metadata,
     check_upload,
-    fsync_dir,
     safe_name,
     stage,
 )
 from qa.errors import BadRequest, RagqaError
+from qa.store.versions import fsync
 
 
 class UnknownCollection(RagqaError):
@@ -192,7 +192,7 @@ class Collections:
             (tmp / "incoming").mkdir()
             DocumentQueue(tmp / "queue.sqlite").create()
             for path in (tmp / "corpus", tmp / "incoming", tmp):
-                fsync_dir(path)
+                fsync(path)
             os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide it from an operator's other accounts
             try:
                 os.rename(tmp, target)  # refused when the name was taken meanwhile (a non-empty folder)
@@ -200,7 +200,7 @@ class Collections:
                 raise CollectionExists(f"a collection named '{name}' exists") from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        fsync_dir(self.data_dir)
+        fsync(self.data_dir)
         return self._collection(name)
 
     def _collection(self, name: str) -> Collection:

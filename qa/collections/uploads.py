@@ -26,6 +26,7 @@ from qa.errors import BadRequest, RagqaError
 from qa.ingest import metadata as document_metadata
 from qa.ingest.readers import READERS, Skip, looks_like
 from qa.ingest.readers.text import decode
+from qa.store.versions import fsync
 
 if TYPE_CHECKING:
     from qa.config import Settings
@@ -165,17 +166,8 @@ def stage(folder: Path, data: bytes) -> tuple[str, str]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(folder)
+    fsync(folder)
     return name, hashlib.sha256(data).hexdigest()
-
-
-def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it survives a crash once this returns)."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _bad(message: str) -> BadRequest:

@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from qa.collections.collection import Collection, Collections
 from qa.collections.queue import DELETING, FAILED, QUEUED, READY, Entry
-from qa.collections.uploads import fsync_dir
 from qa.errors import CorpusError, RagqaError
 from qa.ingest.folder import list_files, read_fields, write_fields
 from qa.ingest.readers import Skip
+from qa.store.versions import fsync
 
 if TYPE_CHECKING:
     from embeddings.encoder import Encoder
@@ -154,7 +154,7 @@ class Writer:
                 if fields.get(row.name, {}) != row.metadata and _sha256(target) == row.sha256:
                     done.full = True  # same bytes, new fields: an update would carry the old ones over
                 os.replace(staged, target)
-                fsync_dir(corpus)
+                fsync(corpus)
             elif _sha256(target) != row.sha256:  # not moved by a pass killed after the rename either
                 self.collection.queue.mark([row.id], FAILED, "its uploaded bytes were lost before it was indexed")
                 done.failed.append(row.id)
@@ -177,7 +177,7 @@ class Writer:
     def _unlink(self, name: str, fields: dict[str, dict[str, Any]]) -> None:
         (self.collection.corpus / name).unlink(missing_ok=True)
         fields.pop(name, None)
-        fsync_dir(self.collection.corpus)
+        fsync(self.collection.corpus)
 
     def _drop_orphans(self) -> None:
         """Remove incoming bytes no row names: uploads refused or killed before they were acknowledged."""
@@ -221,7 +221,7 @@ def empty_index(root: Path) -> None:
         return
     with versions.build_lock(root):
         (root / versions.POINTER).unlink(missing_ok=True)
-        fsync_dir(root)
+        fsync(root)
         shutil.rmtree(root / versions.VERSIONS, ignore_errors=True)
         (root / REPORT).unlink(missing_ok=True)
 

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from qa.ingest.documents import Scalar
 from qa.ingest.readers.reader import Skip
+from qa.store.versions import fsync
 
 FIELDS = ".ragqa-fields.json"
 FIELDS_MAX_BYTES = 16 * 2**20  # a few hundred bytes a file: room for tens of thousands of files
@@ -140,11 +141,7 @@ def write_fields(root: Path, fields: dict[str, dict[str, Scalar]]) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(root)
 
 
 def _scalar(value: object) -> bool:

@@ -146,7 +146,7 @@ def publish(
             _verify(tmp, verify)
         name = _new_name()
         os.rename(tmp, folder / name)
-        _fsync(folder)
+        fsync(folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -182,7 +182,7 @@ def _switch(root: Path, name: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.rename(tmp, root / POINTER)
-    _fsync(root)
+    fsync(root)
 
 
 def _remove_leftovers(folder: Path) -> None:
@@ -221,7 +221,7 @@ def _remove_legacy(root: Path) -> None:
     manifest.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: str | Path) -> None:
     """Flush a file's or a directory's entry to disk (a directory's, so a rename survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -232,4 +232,4 @@ def _fsync(path: Path) -> None:
 
 def _fsync_tree(root: Path) -> None:
     for path in [*sorted(root.rglob("*")), root]:
-        _fsync(path)
+        fsync(path)

@@ -20,7 +20,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import READY_SECONDS
-from tests.helpers import http_json
+from tests.helpers import feedback_on, http_json
 from web.server_process import running_server
 
 ANSWERED = ["福建三峡海上风电国际产业园占地多少亩？", "福建三峡海上风电国际产业园的总投资是多少钱？"] * 3
@@ -103,14 +103,7 @@ def test_counts_add_up_across_both_workers(served: tuple[str, Path]) -> None:
     assert sum(a["answer"] is not None for a in answers) == len(ANSWERED)
     assert http_json(base + "/api/ask", b'{"question": ""}')[0] == 400
     first = answers[0]
-    feedback = {
-        "question": first["question"],
-        "rating": "up",
-        "answer": first["answer"]["text"],
-        "passage_id": first["answer"]["passage_id"],
-        "passages": [p["id"] for p in first["passages"]],
-        "token": first["feedback_token"],
-    }
+    feedback = feedback_on(first)
     assert http_json(base + "/api/feedback", json.dumps(feedback).encode())[0] == 201
     scrape(base)  # counted in the next scrape, not in its own
     samples = scrape(base)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.helpers import feedback_on
 from web import create_app
 
 LUMEN = """The Lumen Bridge
@@ -222,15 +223,7 @@ def test_an_answer_from_a_collection_is_rated_and_shown_in_its_document(client) 
     assert settled(client, "bridges", added["id"])["status"] == "ready"
     answered = ask(client, "How long is the Lumen Bridge?", collection="bridges")
     assert answered["collection"] == "bridges" and "840" in answered["answer"]["text"]
-    shown = [p["id"] for p in answered["passages"]]
-    feedback = {
-        "question": answered["question"],
-        "rating": "up",
-        "answer": answered["answer"]["text"],
-        "passage_id": answered["answer"]["passage_id"],
-        "passages": shown,
-        "token": answered["feedback_token"],
-    }
+    feedback = feedback_on(answered)
     # Its passages are the collection's, not the default index's: rated there, unknown elsewhere.
     assert client.post("/api/feedback", json={**feedback, "collection": "bridges"}).status_code == 201
     assert client.post("/api/feedback", json=feedback).status_code == 400

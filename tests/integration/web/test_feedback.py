@@ -16,6 +16,7 @@ from qa.errors import BadRequest
 from qa.evaluation.datasets import load_dataset
 from qa.feedback.store import FeedbackStore
 from qa.feedback.submission import check_feedback
+from tests.helpers import feedback_on
 from web import create_app
 
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
@@ -24,17 +25,7 @@ UNANSWERABLE = "量子计算机的工作原理是什么？"
 
 def _submission(client, question: str, rating: str, correction: str | None = None) -> dict:
     """Ask through the API, then build the body the page would send for that answer."""
-    data = client.post("/api/ask", json={"question": question}).get_json()
-    answer = data["answer"]
-    return {
-        "question": data["question"],
-        "rating": rating,
-        "answer": answer and answer["text"],
-        "passage_id": answer and answer["passage_id"],
-        "correction": correction,
-        "passages": [p["id"] for p in data["passages"]],
-        "token": data["feedback_token"],
-    }
+    return feedback_on(client.post("/api/ask", json={"question": question}).get_json(), rating, correction)
 
 
 GOOD = {"question": "q?", "rating": "up", "answer": "a", "passage_id": "d#1", "passages": ["d#1", "d#2"]}
@@ -303,12 +294,5 @@ def test_an_app_started_on_a_locked_database_signs_answers(pipeline, tmp_path: P
         holder.execute("ROLLBACK")
         holder.close()
     assert data["feedback_token"] is not None
-    body = {
-        "question": data["question"],
-        "rating": "up",
-        "answer": data["answer"]["text"],
-        "passage_id": data["answer"]["passage_id"],
-        "passages": [p["id"] for p in data["passages"]],
-        "token": data["feedback_token"],
-    }
+    body = feedback_on(data)
     assert app.test_client().post("/api/feedback", json=body).status_code == 201

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import feedback_on
 from web import access, create_app
 
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
@@ -21,16 +22,7 @@ CROSS_SITE = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec
 
 def _served(client, question: str = ANSWERED, headers: dict | None = None) -> dict:
     """What the page sends back after showing this answer: its fields and the server's token."""
-    data = client.post("/api/ask", json={"question": question}, headers=headers or {}).get_json()
-    answer = data["answer"]
-    return {
-        "question": data["question"],
-        "rating": "up",
-        "answer": answer and answer["text"],
-        "passage_id": answer and answer["passage_id"],
-        "passages": [p["id"] for p in data["passages"]],
-        "token": data["feedback_token"],
-    }
+    return feedback_on(client.post("/api/ask", json={"question": question}, headers=headers or {}).get_json())
 
 
 def _served_again(app, body: dict) -> dict:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import feedback_on
 from web import create_app
 
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
@@ -143,14 +144,7 @@ def test_bearer_keys_guard_v1_as_they_guard_api(pipeline, tmp_path: Path) -> Non
 
 def test_feedback_on_an_answer_given_through_v1_is_stored(client) -> None:
     extra = chat(client, ANSWERED).get_json()["ragqa"]
-    body = {
-        "question": extra["question"],
-        "rating": "up",
-        "answer": extra["answer"]["text"],
-        "passage_id": extra["answer"]["passage_id"],
-        "passages": [p["id"] for p in extra["passages"]],
-        "token": extra["feedback_token"],
-    }
+    body = feedback_on(extra)
     assert client.post("/api/feedback", json=body).status_code == 201
 
 

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from qa.answering import Answer
 from qa.ingest.passages import Passage
 from qa.pipeline import PassageResult, Result, SearchResult
+from tests.helpers import feedback_on
 from web import create_app, state
 from web.access_log import JsonAccessLogger
 from web.metrics import MULTIPROCESS_DIR, multiprocess_folder
@@ -138,14 +139,7 @@ def test_admission_refusals_are_counted_and_still_answered_429(make_app) -> None
 def test_stored_feedback_is_counted_and_refused_feedback_is_not(make_app) -> None:
     client = make_app().test_client()
     served = client.post("/api/ask", json={"question": "How tall?"}).get_json()
-    body = {
-        "question": served["question"],
-        "rating": "up",
-        "answer": served["answer"]["text"],
-        "passage_id": served["answer"]["passage_id"],
-        "passages": [p["id"] for p in served["passages"]],
-        "token": served["feedback_token"],
-    }
+    body = feedback_on(served)
     assert client.post("/api/feedback", json=body).status_code == 201
     assert client.post("/api/feedback", json={**body, "token": "forged"}).status_code == 403
     assert value(scrape(client), "ragqa_feedback_stored_total") == 1
