@@ -6,13 +6,12 @@ Locally the tests skip when Chromium or Playwright is missing; under CI (CI=true
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.system.test_browser import ARGS, CHROMIUM, CONTRAST_JS, OUTPUT, RAGQA
+from tests.system.test_browser import CONTRAST_JS, OUTPUT, RAGQA
 from web.server_process import running_server
 
 ADMIN_KEY, READER_KEY = "admin-key-1", "reader-key-1"
@@ -36,24 +35,6 @@ DROP_JS = """([name, text]) => {
   }
 }"""
 READY_MS = 180_000  # the first upload waits for the collection's writer to load the model and index
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs it with apt-get install chromium")
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

@@ -7,7 +7,6 @@ instead, so they can never silently stop running there.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,16 +18,6 @@ import pytest
 from tests.helpers import ROOT
 from web.server_process import running_server
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUTPUT = ROOT / "test-output" / "browser"
 ANSWERED = "福建三峡海上风电国际产业园占地多少亩？"
 ZHENGZHOU = "郑州高新区第一批复审通过的链主企业有多少家？"
@@ -56,24 +45,6 @@ CONTRAST_JS = """() => {
   }
   return low;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed")
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs it with apt-get install chromium")
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
