@@ -97,6 +97,7 @@ class ServeSettings:
     reader_inference: str | None = None
     milvus_uri: str | None = None
     milvus_bm25: bool = True
+    data_dir: str | None = None  # the named collections' folder; None: RAGQA_DATA or its default
 
     def check(self) -> None:
         """Refuse, in one line, settings that could not serve, before anything says "serving"."""
@@ -150,6 +151,7 @@ def serve(settings: ServeSettings) -> None:
         "RAGQA_RELOAD_INTERVAL": settings.reload_interval,
         "RAGQA_MILVUS_URI": settings.milvus_uri,
         "RAGQA_MILVUS_BM25": settings.milvus_bm25,
+        **({"RAGQA_DATA": settings.data_dir} if settings.data_dir else {}),
         **({"RAGQA_READER_INFERENCE": settings.reader_inference} if settings.reader_inference else {}),
     }
     config = Settings.from_env()

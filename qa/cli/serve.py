@@ -53,6 +53,13 @@ from qa.cli.options import backend_options, backend_settings, index_option, mode
 )
 @reader_inference_option
 @backend_options(None)
+@click.option(
+    "--data",
+    "data_dir",
+    default=None,
+    envvar="RAGQA_DATA",
+    help="Folder of the collections managed over HTTP (one folder each).  [default: var/collections]",
+)
 def serve(
     index_dir: str,
     model: str | None,
@@ -69,8 +76,9 @@ def serve(
     backend: str | None,
     milvus_uri: str | None,
     milvus_bm25: bool,
+    data_dir: str | None,
 ) -> None:
-    """Serve the chat page and the JSON API with gunicorn."""
+    """Serve the chat page, the admin page and the JSON API with gunicorn."""
     from qa.store import check_model, read_manifest
 
     manifest = read_manifest(index_dir)  # fail here, in one line, rather than in every worker
@@ -94,6 +102,7 @@ def serve(
         reader_inference=reader_inference,
         milvus_uri=milvus_uri,
         milvus_bm25=milvus_bm25,
+        data_dir=data_dir,
     )
     settings.check()
     click.echo(f"serving {index_dir} ({manifest['count']} passages, {manifest['model']['id']}) on http://{host}:{port}")
