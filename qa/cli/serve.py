@@ -12,8 +12,8 @@ from qa.cli.options import backend_options, backend_settings, index_option, mode
 @click.command()
 @index_option(help="Index directory.")
 @model_option(help="Embedding model; must match the index.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="RAGQA_HOST")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="RAGQA_PORT")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--timeout",
