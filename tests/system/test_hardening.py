@@ -16,6 +16,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -50,7 +51,12 @@ def _on_host(host: Path) -> dict[str, str]:
 def served(index_dir: Path, host: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One worker, no question queue: a second question at once is a 429."""
     tmp = tmp_path_factory.mktemp("hardening")
-    env = {"RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"), "RAGQA_PROXIES": "1", **_on_host(host)}
+    env = {
+        "RAGQA_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
+        "RAGQA_DATA": str(tmp / "collections"),
+        "RAGQA_PROXIES": "1",
+        **_on_host(host),
+    }
     args = ("--workers", "1", "--threads", str(THREADS), "--queue-depth", "0", "--queue-wait", "0", "--timeout", "30")
     with running_server(index_dir, host / "served.log", *args, env=env) as base:
         yield base
@@ -242,7 +248,10 @@ def nginx(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         if os.environ.get("CI"):
             pytest.fail("nginx is missing; .ci/run installs it with apt-get install nginx")
         pytest.skip("nginx is not installed")
-    prefix = tmp_path_factory.mktemp("nginx")
+    # Not under pytest's own tmp folder: that is root's alone, and nginx's workers (an unprivileged user
+    # when started as root) must reach tmp/ to buffer a large upload's body there.
+    prefix = Path(tempfile.mkdtemp(prefix="ragqa-nginx-"))
+    prefix.chmod(0o755)
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir()
         (prefix / sub).chmod(0o777)  # nginx's workers run as an unprivileged user when started as root
@@ -276,6 +285,7 @@ def nginx(served: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        shutil.rmtree(prefix, ignore_errors=True)
 
 
 def test_nginx_cuts_slowloris_off_and_keeps_answering(nginx: str) -> None:
@@ -309,3 +319,25 @@ def test_nginx_passes_the_host_so_same_origin_posts_are_told_from_cross_site_one
     assert same == 400 and json.loads(body)["error"]["code"] == "invalid_question", body  # judged on its body
     other, _, body = _request(nginx, "POST", "/api/feedback", b"{}", {**headers, "Origin": "http://evil.example"})
     assert other == 403 and json.loads(body)["error"]["code"] == "cross_site_request"
+
+
+def test_nginx_lets_an_upload_to_a_collection_through_and_still_refuses_big_json(nginx: str) -> None:
+    """Uploads are the one route with large bodies: nginx passes them on (ragqa checks its own limits)."""
+    headers = {"Content-Type": "application/json"}
+    created, _, raw = _request(nginx, "POST", "/api/collections", json.dumps({"name": "via-proxy"}).encode(), headers)
+    assert created == 201, raw
+    text = ("The ferry from Arvel to Quillon Island leaves at seven in the morning.\n" * 400).encode()  # ~28 KB
+    boundary = "ragqa-upload-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="ferry.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + text
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    form = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    status, _, raw = _request(nginx, "POST", "/api/collections/via-proxy/documents", body, form)
+    assert status == 202 and json.loads(raw)["documents"][0]["name"] == "ferry.txt", raw
+    status, _, raw = _request(nginx, "POST", "/api/ask", b"x" * 20000, headers)
+    assert status == 413 and b"nginx" in raw
