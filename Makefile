@@ -78,7 +78,7 @@ IMAGE      ?= ragqa:latest
 BASE_IMAGE ?= ragqa-base:bookworm
 DATA_VOLUME ?= ragqa-data
 
-.PHONY: image run-image
+.PHONY: image run-image nginx-image
 
 image:
 	@echo "==> base image $(BASE_IMAGE)"
@@ -88,6 +88,12 @@ image:
 		deploy/wheelhouse.sh
 	@echo "==> docker build $(IMAGE) (offline: --network none)"
 	docker build --network none --build-arg BASE_IMAGE=$(BASE_IMAGE) -f deploy/Dockerfile -t $(IMAGE) .
+
+# nginx with deploy/nginx.conf, for compose.yaml (ragqa behind the proxy): `make image nginx-image`,
+# then `docker-compose up -d`.
+nginx-image:
+	case "$(BASE_IMAGE)" in ragqa-base:*) BASE_IMAGE=$(BASE_IMAGE) deploy/base-image.sh ;; esac
+	docker build --network host --build-arg BASE_IMAGE=$(BASE_IMAGE) -f deploy/nginx.Dockerfile -t ragqa-nginx:latest deploy
 
 # Serves on $(HOST):$(PORT) of this machine; the data folder (uploads, feedback) is the volume $(DATA_VOLUME).
 run-image: image
