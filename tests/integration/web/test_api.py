@@ -132,9 +132,8 @@ def test_unexpected_errors_are_json_500_without_a_trace(app, monkeypatch) -> Non
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(
-        app.extensions["ragqa"].source.current(), "ask", boom
-    )  # wiring check: the handler, not the pipeline
+    # wiring check: the handler, not the pipeline (web.state asks through Pipeline.begin)
+    monkeypatch.setattr(app.extensions["ragqa"].source.current(), "begin", boom)
     response = app.test_client().post("/api/ask", json={"question": "x"})
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal_error"
