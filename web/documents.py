@@ -9,8 +9,6 @@ every other route keeps the app's 16 KB.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,9 +16,8 @@ from qa.collections.collection import Collection, Upload
 from qa.collections.names import check_name
 from qa.collections.uploads import UploadLimits
 from qa.errors import BadRequest, RagqaError
-from qa.store import read_manifest, versions
 from web import state
-from web.access import require_create, visible
+from web.access import require_create
 from web.api import json_body
 from web.errors import error_response
 
@@ -40,23 +37,14 @@ def _collection(name: str, write: bool = False) -> Collection:
     return collection.writable() if write else collection
 
 
-def _served(collection: Collection) -> dict[str, Any]:
-    """What a collection serves: its passages and live version (null when nothing is indexed)."""
-    try:
-        manifest = read_manifest(collection.index)
-    except (RagqaError, OSError, ValueError):
-        return {"passages": 0, "version": None}
-    return {"passages": int(manifest.get("count") or 0), "version": versions.pointer(collection.index)}
-
-
 @bp.get("/api/collections")
 def collections():
     """The collections this key may read, each with its documents by status, passages and live version."""
-    found = state.collections()
     listed = []
-    for name in visible(found.names()):
-        collection = found.get(name)
-        listed.append({**collection.summary(), **_served(collection)})
+    for name in state.readable_collections():
+        collection = state.collections().get(name)
+        version, passages = collection.served()
+        listed.append({**collection.summary(), "passages": passages, "version": version})
     return jsonify({"collections": listed})
 
 

@@ -120,23 +120,19 @@ def _served() -> Iterator[tuple[str, str | None, int]]:
     """(collection, version, passages) of each collection the request may read: the default one as this
     worker serves it, the others as their index roots stand (as `GET /api/collections` gives them)."""
     from qa.errors import RagqaError
-    from qa.store import read_manifest, versions
-    from web import access, state
+    from web import state
 
-    try:
-        names = state.collections().names()
-    except RagqaError:  # a server without a data folder serves its default collection only
-        names = ["default"]
-    for name in access.visible(names):
+    for name in state.readable_collections():
         try:
             if name == "default":
                 pipeline = state.get_pipeline()
                 yield name, pipeline.version, len(pipeline.passages)
-            else:
-                index = state.collections().get(name).index
-                yield name, versions.pointer(index), int(read_manifest(index).get("count") or 0)
-        except (RagqaError, OSError, ValueError):  # not loaded yet, or nothing indexed: no series, not a failed scrape
+                continue
+            version, passages = state.collections().get(name).served()
+        except RagqaError:  # not loaded yet, or deleted since it was listed: no series, not a failed scrape
             continue
+        if version is not None:  # nothing indexed: no series
+            yield name, version, passages
 
 
 @contextmanager

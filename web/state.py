@@ -205,6 +205,13 @@ def collections() -> Collections:
     return state().collections
 
 
+def readable_collections() -> list[str]:
+    """The collections this request's key may read, `default` first (`web.access`)."""
+    from web.access import visible
+
+    return visible(collections().names())
+
+
 def get_pipeline(collection: str | None = None) -> Pipeline:
     """The pipeline of the version serving now for a collection (None: the default one), or the error that
     keeps one from serving."""

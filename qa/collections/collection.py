@@ -136,6 +136,16 @@ class Collection:
         """Ask for the whole folder to be read and embedded again at the writer's next pass."""
         self.writable().queue.request_reindex()
 
+    def served(self) -> tuple[str | None, int]:
+        """Its live version and passage count as its index root stands; (None, 0) while nothing is indexed."""
+        from qa.store import read_manifest, versions
+
+        try:
+            count = int(read_manifest(self.index).get("count") or 0)
+        except (RagqaError, OSError, ValueError):
+            return None, 0
+        return versions.pointer(self.index), count
+
     def summary(self) -> dict[str, Any]:
         """Documents by status, for `GET /api/collections` (passages and version come from the served index)."""
         counts = {"queued": 0, "indexing": 0, "ready": 0, "failed": 0}

@@ -6,21 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from qa.errors import RagqaError
-from web import access, request_id, state
+from web import request_id, state
 from web.api import json_body
 from web.openai_api import messages, reply
 
 bp = Blueprint("openai", __name__)
-
-
-def _collections() -> list[str]:
-    """The collections this request may read (the default one alone on a server without a data folder)."""
-    try:
-        names = state.collections().names()
-    except RagqaError:
-        names = [messages.DEFAULT_COLLECTION]
-    return access.visible(names)
 
 
 def _model(collection: str) -> dict[str, Any]:
@@ -30,14 +20,14 @@ def _model(collection: str) -> dict[str, Any]:
 @bp.get("/v1/models")
 def models():
     """One model per collection the key may read: `ragqa` (the default collection), `ragqa/<name>`."""
-    return jsonify({"object": "list", "data": [_model(name) for name in _collections()]})
+    return jsonify({"object": "list", "data": [_model(name) for name in state.readable_collections()]})
 
 
 @bp.get("/v1/models/<path:model>")
 def model(model: str):
     """One model, or 404 for one that is not there (or that this key may not read)."""
     collection = messages.collection_of(model)
-    if collection not in _collections():
+    if collection not in state.readable_collections():
         raise messages.ModelNotFound(f"no model named {model!r}; GET /v1/models lists the ones this key may use")
     return jsonify(_model(collection))
 
@@ -46,7 +36,7 @@ def model(model: str):
 def chat_completions():
     """Answer the last user message from the collection the model names; `stream: true` sends SSE chunks."""
     asked = messages.read(json_body("chat request"))
-    if asked.collection not in _collections():  # missing, or not this key's: alike, as on /api
+    if asked.collection not in state.readable_collections():  # missing, or not this key's: alike, as on /api
         raise messages.ModelNotFound(f"no model named {asked.model!r}; GET /v1/models lists the ones this key may use")
     history = messages.history_turns(asked.history)
     result, reading = state.ask_in_context(asked.question, asked.top_k, asked.filters, asked.collection, history)
